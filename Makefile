@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine:
+#   make demo   - set up, then run the demo chain end to end
+#   make test   - set up, then run the full test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml package.json
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	npm install --no-audit --no-fund --silent
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/costbasis demo
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/ingest.py
+	$(PY) bench/cohorts.py
+
+clean:
+	rm -rf $(VENV) node_modules

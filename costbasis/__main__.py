@@ -1,0 +1,3 @@
+from costbasis.cli.app import main
+
+main()

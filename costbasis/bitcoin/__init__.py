@@ -1,0 +1,1 @@
+"""Bitcoin layer: block parsing, datadir (libbitcoinkernel) and RPC sources, ingest."""

@@ -1,0 +1,70 @@
+"""`costbasis` entry point. Each command family lives in its own module with a `register(app)`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from costbasis.errors import CostbasisError
+
+app = typer.Typer(
+    name="costbasis",
+    help="On-chain holder cost-basis analytics: cohorts, URPD, support/resistance bands, whale deposits.\n\n"
+    "Example: costbasis demo",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+# Command modules, in the order they appear in --help.
+COMMAND_MODULES = [
+    "ingest", "status", "prices", "cohorts", "urpd", "sopr", "bands", "chart",
+    "labels", "flows", "whales", "demo",
+]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    cache: Optional[Path] = typer.Option(
+        None, "--cache", envvar="COSTBASIS_CACHE", help="Store directory (default ./parquet_cache)."
+    ),
+):
+    """On-chain holder cost-basis analytics. Example: costbasis --cache ./parquet_cache status"""
+    ctx.obj = {"cache": cache or Path("parquet_cache")}
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"costbasis.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"costbasis.cli.{name}":
+                continue  # command family not built yet
+            raise
+        mod.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    try:
+        app()
+    except CostbasisError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

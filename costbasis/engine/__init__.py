@@ -1,0 +1,1 @@
+"""DuckDB engine: views over the Parquet store, metrics from the files in sql/."""

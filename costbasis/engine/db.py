@@ -1,0 +1,74 @@
+"""Open DuckDB with one view per stored table; load and run the SQL files in `sql/`.
+
+Views are created through the relational API from the manifest's committed file
+lists (never by formatting paths into SQL); metric SQL takes bound parameters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from costbasis.errors import CostbasisError
+from costbasis.store import Store
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    """Text of `sql/<name>.sql`."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return path.read_text()
+
+
+def resolve_chain(store: Store, chain: str | None, family: str = "bitcoin") -> str:
+    """`chain` if stored; else the only stored chain of the family (e.g. bitcoin-regtest)."""
+    chains = store.chains()
+    if chain and chain in chains:
+        return chain
+    if chain and chain != family:
+        raise CostbasisError(f"no data for chain {chain!r} in {store.root} (have: {', '.join(chains) or 'nothing'})")
+    fam = [c for c in chains if c == family or c.startswith(family + "-")]
+    if len(fam) == 1:
+        return fam[0]
+    if not fam:
+        raise CostbasisError(
+            f"no {family} data in {store.root}; run `costbasis ingest {family} ...` or `costbasis demo` first")
+    raise CostbasisError(f"several {family} chains in {store.root} ({', '.join(fam)}); pick one with --chain")
+
+
+def register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.register(f"__arrow_{name}", table)
+    con.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM __arrow_{name}")  # name is ours, not user input
+
+
+def register_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema | None) -> None:
+    if files:
+        con.read_parquet([str(f) for f in files]).create_view(name, replace=True)
+    elif schema is not None:
+        register_arrow(con, name, schema.empty_table())
+
+
+def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
+            schemas: dict[str, pa.Schema] | None = None, threads: int | None = None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """In-memory DuckDB with views for every table of `chain` (resolved), `prices` and `labels`."""
+    name = resolve_chain(store, chain, family)
+    cs = store.chain(name)
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute("SET threads = ?", [threads])
+    tables = set(cs.tables()) | set(schemas or {})
+    for t in sorted(tables):
+        register_files(con, t, cs.files(t), (schemas or {}).get(t))
+    return con, name
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = None) -> pa.Table:
+    """Run `sql/<name>.sql` with bound parameters and return an Arrow table."""
+    return con.execute(sql_text(name), params or {}).fetch_arrow_table()

@@ -1,0 +1,227 @@
+"""Per-chain store: `<cache>/<chain>/<table>/<first>-<last>.parquet` plus `_manifest.json`.
+
+The manifest is the ingest cursor and the list of committed files. A batch is
+committed by (1) writing every table's file atomically, then (2) atomically
+rewriting the manifest. Readers only see files listed in the manifest, so a
+process killed between (1) and (2) leaves stray files that are invisible and
+are deleted by the next writer; the rerun rewrites the same range.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from costbasis.errors import CostbasisError
+from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
+
+MANIFEST = "_manifest.json"
+RECENT_HASHES = 2000  # enough to find a fork point for any realistic reorg
+HEIGHT_DIGITS = 10
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("COSTBASIS_CACHE", "parquet_cache"))
+
+
+def range_filename(first: int, last: int) -> str:
+    return f"{first:0{HEIGHT_DIGITS}d}-{last:0{HEIGHT_DIGITS}d}.parquet"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    first: int
+    last: int
+    file: str
+    rows: int
+    bytes: int
+
+
+class Store:
+    """The cache root: one ChainStore per chain, plus prices/ and labels/."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def chain(self, name: str) -> "ChainStore":
+        return ChainStore(self.root / name, name)
+
+    def chains(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / MANIFEST).is_file())
+
+    def dataset_path(self, kind: str, name: str) -> Path:
+        """Single-file datasets such as prices/BTC.parquet and labels/labels.parquet."""
+        return self.root / kind / f"{name}.parquet"
+
+    def write_dataset(self, kind: str, name: str, table: pa.Table) -> Path:
+        path = self.dataset_path(kind, name)
+        atomic_write_table(path, table)
+        return path
+
+    def read_dataset(self, kind: str, name: str) -> pa.Table | None:
+        path = self.dataset_path(kind, name)
+        if not path.is_file():
+            return None
+        return pq.read_table(path)
+
+
+class ChainStore:
+    def __init__(self, path: Path, name: str):
+        self.path = Path(path)
+        self.name = name
+        self._manifest: dict | None = None
+
+    # ---------------------------------------------------------------- manifest
+    @property
+    def manifest(self) -> dict:
+        if self._manifest is None:
+            mpath = self.path / MANIFEST
+            if mpath.is_file():
+                try:
+                    self._manifest = json.loads(mpath.read_text())
+                except json.JSONDecodeError as e:
+                    raise CostbasisError(f"corrupt store manifest {mpath}: {e}") from None
+            else:
+                self._manifest = {"version": 1, "chain": self.name, "meta": {}, "tip": None,
+                                  "recent_hashes": {}, "tables": {}}
+        return self._manifest
+
+    def exists(self) -> bool:
+        return (self.path / MANIFEST).is_file()
+
+    def _save_manifest(self) -> None:
+        data = json.dumps(self.manifest, indent=1, sort_keys=True).encode()
+        atomic_write_bytes(self.path / MANIFEST, data)
+
+    @property
+    def meta(self) -> dict:
+        return self.manifest.setdefault("meta", {})
+
+    def set_meta(self, **kv) -> None:
+        self.meta.update(kv)
+        self._save_manifest()
+
+    def tip(self) -> tuple[int, str] | None:
+        t = self.manifest.get("tip")
+        return (t["height"], t["hash"]) if t else None
+
+    def hash_at(self, height: int) -> str | None:
+        return self.manifest.get("recent_hashes", {}).get(str(height))
+
+    def recent_heights(self) -> list[int]:
+        return sorted((int(h) for h in self.manifest.get("recent_hashes", {})), reverse=True)
+
+    def tables(self) -> list[str]:
+        return sorted(self.manifest.get("tables", {}))
+
+    def entries(self, table: str) -> list[FileEntry]:
+        t = self.manifest.get("tables", {}).get(table)
+        if not t:
+            return []
+        return [FileEntry(**e) for e in t["files"]]
+
+    def files(self, table: str) -> list[Path]:
+        return [self.path / table / e.file for e in self.entries(table)]
+
+    def key_column(self, table: str) -> str:
+        return self.manifest.get("tables", {}).get(table, {}).get("key", "height")
+
+    # ------------------------------------------------------------------ writes
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Exclusive lock so two ingests never write the same store."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CostbasisError(f"another costbasis process is writing {self.path}; wait for it to finish") from None
+            self._manifest = None  # re-read under the lock
+            self.remove_uncommitted()
+            yield
+        finally:
+            os.close(fd)
+
+    def remove_uncommitted(self) -> int:
+        """Delete files left by an interrupted write (not listed in the manifest)."""
+        removed = 0
+        if not self.path.is_dir():
+            return 0
+        listed = {(t, e["file"]) for t, v in self.manifest.get("tables", {}).items() for e in v["files"]}
+        for tdir in self.path.iterdir():
+            if not tdir.is_dir():
+                if tdir.name.startswith(".tmp-"):
+                    tdir.unlink(missing_ok=True)
+                continue
+            for f in tdir.iterdir():
+                if f.name.startswith(".tmp-") or (f.suffix == ".parquet" and (tdir.name, f.name) not in listed):
+                    f.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def commit(self, first: int, last: int, tables: dict[str, pa.Table], tip_hash: str | None,
+               hashes: dict[int, str] | None = None, keys: dict[str, str] | None = None) -> None:
+        """Write one block range for every table, then advance the cursor to `last`."""
+        tip = self.tip()
+        if tip is not None and first != tip[0] + 1:
+            raise CostbasisError(f"store {self.name}: batch starts at {first} but tip is {tip[0]}")
+        m = self.manifest
+        name = range_filename(first, last)
+        new_entries = {}
+        for table, data in tables.items():
+            path = self.path / table / name
+            atomic_write_table(path, data)
+            new_entries[table] = {"first": first, "last": last, "file": name,
+                                  "rows": data.num_rows, "bytes": path.stat().st_size}
+        for table, entry in new_entries.items():
+            t = m.setdefault("tables", {}).setdefault(table, {"key": (keys or {}).get(table, "height"), "files": []})
+            t["files"].append(entry)
+        if tip_hash is not None:
+            m["tip"] = {"height": last, "hash": tip_hash}
+        rh = m.setdefault("recent_hashes", {})
+        for h, bh in (hashes or {}).items():
+            rh[str(h)] = bh
+        if len(rh) > RECENT_HASHES:
+            for k in sorted(rh, key=int)[: len(rh) - RECENT_HASHES]:
+                del rh[k]
+        self._save_manifest()
+
+    def rollback(self, to_height: int) -> None:
+        """Drop every row above `to_height` (reorg). Straddling files are rewritten."""
+        m = self.manifest
+        for table, t in m.get("tables", {}).items():
+            key = t.get("key", "height")
+            kept = []
+            for e in t["files"]:
+                if e["last"] <= to_height:
+                    kept.append(e)
+                elif e["first"] <= to_height:
+                    path = self.path / table / e["file"]
+                    data = pq.read_table(path)
+                    data = data.filter(pc.less_equal(data[key], to_height))
+                    name = range_filename(e["first"], to_height)
+                    atomic_write_table(self.path / table / name, data)
+                    kept.append({"first": e["first"], "last": to_height, "file": name,
+                                 "rows": data.num_rows, "bytes": (self.path / table / name).stat().st_size})
+            t["files"] = kept
+        rh = m.get("recent_hashes", {})
+        for k in [k for k in rh if int(k) > to_height]:
+            del rh[k]
+        if to_height < 0:
+            m["tip"] = None
+        else:
+            m["tip"] = {"height": to_height, "hash": rh.get(str(to_height))}
+        self._save_manifest()
+        self.remove_uncommitted()
