@@ -39,3 +39,43 @@ def run_cli(*args: str, cache: Path | None = None, check: bool = False, input: s
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# ---------------------------------------------------------------- Bitcoin datadir fixtures
+MAINNET_BLK = SHARED_DATA / "btc_blocks" / "mainnet_blocks_1_255.blk"
+
+
+def import_blk_datadir(blk_files: list[Path], datadir: Path, chain_type: str = "MAINNET") -> Path:
+    """A real Bitcoin Core datadir built by libbitcoinkernel importing blk files (XOR, index, undo)."""
+    import pbk
+
+    cm = pbk.load_chainman(str(datadir), getattr(pbk.ChainType, chain_type))
+    try:
+        cm.import_blocks([str(p) for p in blk_files])
+    finally:
+        cm.__exit__(None, None, None)  # release the datadir before anything else opens it
+    return datadir
+
+
+@pytest.fixture(scope="session")
+def mainnet_datadir(tmp_path_factory) -> Path:
+    """Mainnet datadir holding blocks 0-255 (read-only for tests: copy it before damaging it)."""
+    if not MAINNET_BLK.is_file():
+        pytest.skip(f"{MAINNET_BLK} not found (set COSTBASIS_SHARED); real-data test skipped")
+    return import_blk_datadir([MAINNET_BLK], tmp_path_factory.mktemp("mainnet_datadir"))
+
+
+@pytest.fixture(scope="session")
+def mainnet_store(mainnet_datadir, tmp_path_factory) -> Path:
+    """Cache root with chain "bitcoin" ingested from mainnet blocks 0-255 (read-only for tests)."""
+    from costbasis.bitcoin.datadir import DatadirSource
+    from costbasis.bitcoin.ingest import ingest
+    from costbasis.store import Store
+
+    root = tmp_path_factory.mktemp("mainnet_store")
+    src = DatadirSource(mainnet_datadir, "main")
+    try:
+        ingest(src, Store(root), progress=False)
+    finally:
+        src.close()
+    return root

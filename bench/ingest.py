@@ -1,0 +1,193 @@
+"""Datadir ingest throughput: blocks/s, tx/s, inputs+outputs/s end to end into Parquet.
+
+Builds (once, cached in --workdir) a regtest datadir through libbitcoinkernel's process_block
+with mainnet-like transaction shapes: ~2,000 txs per block, 1-3 inputs (P2WSH / P2SH spends
+with unique scripts), k change outputs + one payment to a fresh P2PKH / P2WPKH / P2TR, an
+occasional OP_RETURN. Scripts are unique, as on mainnet, so per-script caches do not flatter.
+Then times `costbasis.bitcoin.ingest.ingest` (DatadirSource -> ChainStore) and projects the
+time for full mainnet (~1.15 billion transactions).
+
+    .venv/bin/python bench/ingest.py [--blocks 40] [--txs 2000] [--workdir /tmp/costbasis-bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MAINNET_TXS = 1_150_000_000
+TARGET_TPS = 73_000
+
+
+def build_chain(datadir: Path, blocks: int, txs_per_block: int, seed: int = 7) -> dict:
+    import pbk
+
+    from costbasis.bitcoin.regtest import scripts as S
+    from costbasis.bitcoin.regtest.builder import _kernel_block
+    from costbasis.bitcoin.regtest.miner import assemble
+    from costbasis.bitcoin.regtest.tx import Tx, TxIn, TxOut
+
+    rnd = random.Random(seed)
+    cm = pbk.load_chainman(str(datadir / "regtest"), pbk.ChainType.REGTEST)
+    t = 1_700_000_000
+    prev = bytes.fromhex("0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206")[::-1]
+    height = 0
+    ntx = 0
+
+    def op_true_script(kind: str):
+        ws = S.push(rnd.randbytes(8)) + b"\x75\x51"          # <nonce> OP_DROP OP_TRUE: unique, no signature
+        if kind == "p2wsh":
+            return S.p2wsh(hashlib.sha256(ws).digest()), ws
+        h160 = hashlib.new("ripemd160", hashlib.sha256(ws).digest()).digest()
+        return S.p2sh(h160), ws
+
+    def payment_script():
+        r = rnd.random()
+        if r < 0.45:
+            return S.p2pkh(rnd.randbytes(20))
+        if r < 0.85:
+            return S.p2wpkh(rnd.randbytes(20))
+        return S.p2tr(rnd.randbytes(32))
+
+    def mine(txs, fees, pay_to):
+        nonlocal prev, height, t, ntx
+        height += 1
+        t += 600
+        raw, digest, cb = assemble(prev, height, t, txs, fees, pay_to)
+        cm.process_block(_kernel_block(raw))
+        chain = cm.get_active_chain()
+        if chain.height != height or bytes(chain.block_tree_entries[height].block_hash) != digest:
+            raise RuntimeError(f"block {height} rejected by libbitcoinkernel")
+        prev = digest
+        ntx += len(txs) + 1
+        return cb
+
+    # coinbases we can spend later, then 100 blocks for maturity
+    pool = []
+    for _ in range(101):
+        spk, ws = op_true_script("p2wsh")
+        cb = mine([], 0, spk)
+        pool.append((cb.txid_bytes(), 0, cb.vout[0].value, spk, ws))
+    mature = pool[:1]
+    pool = pool[1:]
+    for _ in range(100 - 1):
+        mine([], 0, payment_script())
+    # fan out: each coinbase into 100 coins
+    fan = []
+    new_pool = []
+    for (txid, vout, value, spk, ws) in mature + pool[:100]:
+        outs, meta = [], []
+        for k in range(100):
+            s2, w2 = op_true_script("p2wsh" if k % 3 else "p2sh")
+            outs.append(TxOut((value - 10_000) // 100, s2))
+            meta.append((s2, w2))
+        tx = Tx([TxIn(txid, vout, b"", 0xFFFFFFFF, [ws])], outs)
+        fan.append(tx)
+        tid = tx.txid_bytes()
+        new_pool += [(tid, k, outs[k].value, meta[k][0], meta[k][1]) for k in range(100)]
+    mine(fan, 10_000 * len(fan), payment_script())
+    pool = new_pool
+    built_from = height + 1
+    for b in range(blocks):
+        rnd.shuffle(pool)
+        txs, fees, created = [], 0, []
+        for j in range(txs_per_block):
+            k = rnd.choice((1, 1, 2, 2, 2, 3))
+            if len(pool) < k:
+                break
+            ins = [pool.pop() for _ in range(k)]
+            vin = []
+            for (txid, vout, value, spk, ws) in ins:
+                if spk[0] == 0:                                  # p2wsh: witness = [witness script]
+                    vin.append(TxIn(txid, vout, b"", 0xFFFFFFFF, [ws]))
+                else:                                            # p2sh: scriptSig = push(redeem script)
+                    vin.append(TxIn(txid, vout, S.push(ws), 0xFFFFFFFF))
+            total = sum(c[2] for c in ins)
+            fee = 200 + 50 * k
+            pay = min(10_000, total // 10)
+            outs, meta = [], []
+            change = (total - fee - pay) // k
+            for i in range(k):
+                s2, w2 = op_true_script("p2wsh" if rnd.random() < 0.6 else "p2sh")
+                outs.append(TxOut(change, s2))
+                meta.append((s2, w2))
+            outs.append(TxOut(pay, payment_script()))
+            if j % 50 == 0:
+                outs.append(TxOut(0, S.op_return(rnd.randbytes(20))))
+            fees += total - sum(o.value for o in outs)
+            tx = Tx(vin, outs)
+            txs.append(tx)
+            tid = tx.txid_bytes()
+            created += [(tid, i, change, meta[i][0], meta[i][1]) for i in range(k)]
+        mine(txs, fees, payment_script())
+        pool += created
+        print(f"\r  built block {height} ({len(txs)} txs)", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    cm.__exit__(None, None, None)
+    return {"blocks": height + 1, "txs": ntx, "bench_from": built_from}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blocks", type=int, default=40, help="full blocks after the 202 setup blocks")
+    ap.add_argument("--txs", type=int, default=2000, help="transactions per full block")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/costbasis-bench"))
+    ap.add_argument("--batch-blocks", type=int, default=1000)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the ingest, print the top functions")
+    a = ap.parse_args()
+
+    from costbasis.bitcoin.datadir import DatadirSource
+    from costbasis.bitcoin.ingest import ingest
+    from costbasis.store import Store
+
+    datadir = a.workdir / f"datadir-{a.blocks}x{a.txs}"
+    if a.rebuild and datadir.exists():
+        shutil.rmtree(datadir)
+    if not (datadir / "regtest" / "blocks" / "index").is_dir():
+        t0 = time.perf_counter()
+        print(f"building chain in {datadir} ...", file=sys.stderr)
+        tmp = datadir.with_name(datadir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        info = build_chain(tmp, a.blocks, a.txs)
+        tmp.rename(datadir)
+        print(f"  built {info['blocks']} blocks, {info['txs']} txs in {time.perf_counter() - t0:.1f}s",
+              file=sys.stderr)
+    cache = a.workdir / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    t0 = time.perf_counter()
+    src = DatadirSource(datadir, "regtest")
+    t_open = time.perf_counter() - t0
+    if a.profile:
+        import cProfile
+        import pstats
+        pr = cProfile.Profile()
+        pr.enable()
+    t1 = time.perf_counter()
+    s = ingest(src, Store(cache), batch_blocks=a.batch_blocks, progress=False)
+    dt = time.perf_counter() - t1
+    if a.profile:
+        pr.disable()
+        pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+    src.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size = sum(f.stat().st_size for f in cache.rglob("*.parquet"))
+    tps = s.txs / dt
+    print(f"chain: {s.blocks} blocks, {s.txs:,} txs, {s.rows:,} inputs+outputs; kernel open {t_open:.2f}s")
+    print(f"datadir -> Parquet: {dt:.2f}s  {s.blocks / dt:,.0f} blocks/s  {tps:,.0f} tx/s  "
+          f"{s.rows / dt:,.0f} inputs+outputs/s  ({size / 1e6:.1f} MB parquet, peak RSS {rss:,.0f} MB)")
+    print(f"projected full mainnet ({MAINNET_TXS / 1e9:.2f}B txs): {MAINNET_TXS / tps / 3600:,.1f} h "
+          f"(target {TARGET_TPS:,} tx/s = {MAINNET_TXS / TARGET_TPS / 3600:.1f} h; ratio {tps / TARGET_TPS:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""`costbasis ingest bitcoin` (datadir or RPC); `ingest evm` is registered by cli/ingest_evm.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from costbasis.cli.common import store_from
+from costbasis.errors import CostbasisError, UsageError
+
+ingest_app = typer.Typer(help="Ingest blocks into the Parquet store (resumable, reorg-safe).\n\n"
+                              "Example: costbasis ingest bitcoin --datadir ~/.bitcoin",
+                         no_args_is_help=True)
+
+NETWORKS = ("main", "testnet", "testnet4", "signet", "regtest")
+
+
+@ingest_app.command("bitcoin")
+def bitcoin_cmd(
+    ctx: typer.Context,
+    datadir: Optional[Path] = typer.Option(None, "--datadir", help="Bitcoin Core datadir (bitcoind stopped)."),
+    network: Optional[str] = typer.Option(None, "--network",
+                                          help="main|testnet|testnet4|signet|regtest (datadir default main; RPC: asked from the node)."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="Bitcoin Core JSON-RPC URL, e.g. http://127.0.0.1:8332."),
+    rpc_user: Optional[str] = typer.Option(None, "--rpc-user", help="RPC user name."),
+    rpc_password: Optional[str] = typer.Option(None, "--rpc-password", envvar="COSTBASIS_RPC_PASSWORD",
+                                               help="RPC password (never printed)."),
+    rpc_cookie: Optional[Path] = typer.Option(None, "--rpc-cookie", help="Cookie file (default auth when given)."),
+    workers: int = typer.Option(4, "--workers", help="Concurrent RPC requests."),
+    start: Optional[int] = typer.Option(None, "--start", help="First height (only for an empty store)."),
+    end: Optional[int] = typer.Option(None, "--end", help="Last height to ingest (default: the tip)."),
+    confirmations: Optional[int] = typer.Option(None, "--confirmations",
+                                                help="Only write blocks with >= N confirmations (default 6 for RPC, 0 for a datadir)."),
+    batch_blocks: Optional[int] = typer.Option(None, "--batch-blocks", hidden=True, help="Blocks per committed file."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+):
+    """Ingest Bitcoin blocks from a stopped Bitcoin Core datadir or from a node's JSON-RPC.
+
+    Example: costbasis ingest bitcoin --datadir ~/.bitcoin --end 200000
+    """
+    from costbasis.bitcoin.ingest import DEFAULT_BATCH_BLOCKS, ingest
+
+    if network is not None and network not in NETWORKS:
+        raise UsageError(f"unknown --network {network!r}; use one of {', '.join(NETWORKS)}")
+    if (datadir is None) == (rpc_url is None):
+        raise UsageError("give exactly one of --datadir PATH or --rpc-url URL")
+    if datadir is not None:
+        from costbasis.bitcoin.datadir import DatadirSource
+        source = DatadirSource(datadir, network or "main")
+        conf = 0 if confirmations is None else confirmations
+    else:
+        try:
+            from costbasis.bitcoin.rpc import RpcSource
+        except ModuleNotFoundError as e:
+            raise CostbasisError(f"RPC source not available ({e.name})") from None
+        source = RpcSource(url=rpc_url, user=rpc_user, password=rpc_password, cookie=rpc_cookie, workers=workers,
+                           network=network)
+        conf = 6 if confirmations is None else confirmations
+    try:
+        s = ingest(source, store_from(ctx), start=start, end=end, confirmations=conf,
+                   batch_blocks=batch_blocks or DEFAULT_BATCH_BLOCKS, progress=progress and sys.stderr.isatty())
+    finally:
+        source.close()
+    if s.first is None:
+        msg = f"{s.chain}: up to date at block {s.last}" if s.last is not None else f"{s.chain}: no blocks to ingest"
+    else:
+        rate = s.txs / s.seconds if s.seconds > 0 else 0.0
+        msg = (f"{s.chain}: blocks {s.first}..{s.last} ({s.blocks} blocks, {s.txs} txs, {s.rows} inputs+outputs) "
+               f"in {s.seconds:.1f}s, {rate:,.0f} tx/s")
+    if s.rolled_back:
+        msg += f"; rolled back {s.rolled_back} orphaned blocks"
+    typer.echo(msg)
+
+
+def register(app: typer.Typer) -> None:
+    try:
+        from costbasis.cli.ingest_evm import register_evm
+        register_evm(ingest_app)
+    except ModuleNotFoundError:
+        pass
+    app.add_typer(ingest_app, name="ingest")
