@@ -6,6 +6,7 @@ lists (never by formatting paths into SQL); metric SQL takes bound parameters.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,4 +72,9 @@ def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = None) -> pa.Table:
     """Run `sql/<name>.sql` with bound parameters and return an Arrow table."""
-    return con.execute(sql_text(name), params or {}).fetch_arrow_table()
+    res = con.execute(sql_text(name), params or {})
+    # DuckDB 2.x renamed fetch_arrow_table() to to_arrow_table()
+    fetch = getattr(res, "to_arrow_table", None) or res.fetch_arrow_table
+    with warnings.catch_warnings():  # 2.x warns that this path copies; results here are small
+        warnings.simplefilter("ignore", UserWarning)
+        return fetch()

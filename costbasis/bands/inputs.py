@@ -1,0 +1,152 @@
+"""The thin layer between the engine and the pure band code: fetch one day's (or a range
+of days') cohort rows, STH-MVRV window and live cost-basis distribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from costbasis.errors import CostbasisError
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_to_date(day: int) -> date:
+    return EPOCH + timedelta(days=int(day))
+
+
+@dataclass
+class DayInputs:
+    date: date
+    chain: str
+    price: float | None                 # that day's price (engine's price_usd of cohort "all")
+    cohort_rows: list[dict]             # one row per cohort for the day
+    sth_mvrv_window: list[float]        # STH-MVRV of the `window` days ending on the day
+    dist_prices: np.ndarray | None = None   # live supply by creation price (None when not fetched)
+    dist_supply: np.ndarray | None = None
+
+
+def parse_date(value: date | str | None, option: str = "--asof") -> date | None:
+    """A date from YYYY-MM-DD (or a date); a clear one-line error otherwise."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise CostbasisError(f"bad date for {option}: {value!r} (expected YYYY-MM-DD)") from None
+
+
+class EngineSession:
+    """One engine connection for a whole bands call: the chain's lots are built once and reused
+    for the cohort series and for every day's live cost-basis distribution (opening the chain
+    per day would rebuild them each time)."""
+
+    def __init__(self, store, chain: str | None):
+        from costbasis.engine.context import open_chain
+
+        self.ctx = open_chain(store, chain)
+        self.chain = self.ctx.chain
+        self.first_date = day_to_date(self.ctx.first_day)
+        self.last_date = day_to_date(self.ctx.last_day)
+
+    def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
+        from costbasis.engine.cohorts import parse_quantiles, series_for_days
+
+        lo = max((date_from - EPOCH).days, self.ctx.first_day)
+        return series_for_days(self.ctx, lo, (date_to - EPOCH).days, "hard", parse_quantiles(list(quantiles)))
+
+    def distribution(self, day: date) -> tuple[np.ndarray, np.ndarray]:
+        """Live supply by creation price as of `day` (engine sql/live_by_price, cohort all)."""
+        from costbasis.engine import db
+
+        t = db.run(self.ctx.con, "live_by_price", {"day": (day - EPOCH).days, "cohort": "all"})
+        p = t.column("creation_price_usd").to_numpy(zero_copy_only=False).astype(float)
+        s = t.column("supply_btc").to_numpy(zero_copy_only=False).astype(float)
+        return p, s
+
+    def close(self) -> None:
+        self.ctx.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def last_stored_date(store, chain: str | None) -> tuple[date, str]:
+    """UTC date of the newest stored block, and the resolved chain name."""
+    with EngineSession(store, chain) as s:
+        return s.last_date, s.chain
+
+
+def _days_from_table(t: pa.Table, chain: str, first: date, last: date, window: int) -> list[DayInputs]:
+    rows = t.to_pylist()
+    by_date: dict[date, list[dict]] = {}
+    for r in rows:
+        by_date.setdefault(r["date"], []).append(r)
+    dates = sorted(by_date)
+    sth_mvrv = {d: next((r.get("mvrv") for r in by_date[d] if r["cohort"] == "sth"), None) for d in dates}
+    out = []
+    for d in dates:
+        if d < first or d > last:
+            continue
+        start = d - timedelta(days=window - 1)
+        win = [sth_mvrv[x] for x in dates if start <= x <= d and sth_mvrv[x] is not None]
+        price = next((r.get("price_usd") for r in by_date[d] if r["cohort"] == "all"), None)
+        out.append(DayInputs(d, chain, price, by_date[d], win))
+    return out
+
+
+def _check_range(session: EngineSession, first: date, last: date) -> date:
+    if first > last:
+        raise CostbasisError(f"--from {first} is after --to {last}")
+    if first > session.last_date:
+        raise CostbasisError(f"--from {first} is after the last stored day {session.last_date} of {session.chain}")
+    if last < session.first_date:
+        raise CostbasisError(f"--to {last} is before the first stored day {session.first_date} of {session.chain}")
+    return min(last, session.last_date)
+
+
+def fetch_days(store, chain: str | None, date_from, date_to, window: int, quantiles: Sequence[float],
+               with_distribution: bool = True, progress=None) -> list[DayInputs]:
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if first is None or last is None:
+        raise CostbasisError("--from and --to are both needed for a range")
+    with EngineSession(store, chain) as s:
+        last = _check_range(s, first, last)
+        first = max(first, s.first_date)
+        t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
+        days = _days_from_table(t, s.chain, first, last, window)
+        if not days:
+            raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
+        if with_distribution:
+            for i, d in enumerate(days):
+                d.dist_prices, d.dist_supply = s.distribution(d.date)
+                if progress:
+                    progress(i + 1, len(days))
+    return days
+
+
+def fetch_day(store, chain: str | None, asof, window: int, quantiles: Sequence[float],
+              with_distribution: bool = True) -> DayInputs:
+    day = parse_date(asof)
+    with EngineSession(store, chain) as s:
+        if day is None:
+            day = s.last_date
+        elif day > s.last_date:
+            raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
+        elif day < s.first_date:
+            raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
+        t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
+        days = _days_from_table(t, s.chain, day, day, window)
+        if not days:
+            raise CostbasisError(f"no cohort data for {s.chain} on {day}")
+        d = days[0]
+        if with_distribution:
+            d.dist_prices, d.dist_supply = s.distribution(d.date)
+    return d

@@ -1,0 +1,114 @@
+"""Daily realized metrics per age cohort (DESIGN.md "Definitions").
+
+Supply and realized cap come from ±value events per cohort and running sums
+(sql/cohort_events.sql, sql/cohorts_daily.sql), so the cost grows with the number of
+events, not days x coins. Profit share, standard deviation and quantiles need the
+creation-price distribution of each day: sql/cohort_live.sql builds it per creation key
+(creation day x price, not per coin) and only for the requested days.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from costbasis.engine import db
+from costbasis.engine.age_bands import COHORTS, cohort_table
+from costbasis.engine.context import ChainContext, open_chain
+from costbasis.engine.dates import EPOCH, parse_day
+from costbasis.errors import CostbasisError
+
+HOLDER_SPLITS = ("hard", "logistic")
+
+
+def parse_quantiles(quantiles) -> list[float]:
+    """'5,25,50' or [5, 25, 50] (percent) -> sorted unique fractions."""
+    if quantiles is None or quantiles == "" or quantiles == []:
+        return []
+    items = quantiles.split(",") if isinstance(quantiles, str) else list(quantiles)
+    out = []
+    for it in items:
+        try:
+            q = float(str(it).strip())
+        except ValueError:
+            raise CostbasisError(f"--quantiles: {it!r} is not a number (use percents such as 5,25,50,75,95)") from None
+        if not 0 < q < 100:
+            raise CostbasisError(f"--quantiles: {it!r} must be strictly between 0 and 100 (percent)")
+        out.append(q)
+    return sorted(set(out))
+
+
+def quantile_column(q_percent: float) -> str:
+    s = f"{q_percent:g}".replace(".", "_")
+    return f"p{s}_usd"
+
+
+def resolve_range(ctx: ChainContext, asof, date_from, date_to) -> tuple[int, int]:
+    a = parse_day(asof, "--asof")
+    f = parse_day(date_from, "--from")
+    t = parse_day(date_to, "--to")
+    if a is not None and (f is not None or t is not None):
+        raise CostbasisError("use either --asof or --from/--to, not both")
+    if a is not None:
+        f = t = ctx.check_day(a, "--asof")
+    else:
+        f = ctx.first_day if f is None else f
+        t = ctx.last_day if t is None else t
+        if t < f:
+            raise CostbasisError("--to is before --from")
+        ctx.check_day(t, "--to")
+        f = max(f, ctx.first_day)
+    return f, t
+
+
+def cohort_series(store, chain: str | None = None, asof=None, date_from=None, date_to=None,
+                  holder_split: str = "hard", quantiles=None, asset: str = "BTC",
+                  threads: int | None = None) -> pa.Table:
+    """One row per (date, cohort): supply_btc, realized_cap_usd, realized_price_usd, price_usd, mvrv,
+    cost_basis_std_usd, supply_in_profit_pct, coins_without_price_btc [, pQ_usd ...]."""
+    if holder_split not in HOLDER_SPLITS:
+        raise CostbasisError(f"--holder-split must be hard or logistic, not {holder_split!r}")
+    qs = parse_quantiles(quantiles)
+    ctx = open_chain(store, chain, asset, threads=threads)
+    f, t = resolve_range(ctx, asof, date_from, date_to)
+    return series_for_days(ctx, f, t, holder_split, qs)
+
+
+def series_for_days(ctx: ChainContext, from_day: int, to_day: int, holder_split: str = "hard",
+                    qs: list[float] | None = None) -> pa.Table:
+    con = ctx.con
+    params = {"from_day": from_day, "to_day": to_day}
+    db.register_arrow(con, "cohort_bands", cohort_table(holder_split))
+    con.execute(db.sql_text("cohort_events"))
+    con.execute(db.sql_text("cohort_live"), params)
+    if holder_split == "logistic":
+        con.execute(db.sql_text("lots_by_time"))
+        for stmt in db.sql_text("logistic_transition").split(";\n"):
+            if stmt.strip():
+                con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
+    else:
+        con.execute(db.sql_text("cohort_transition_empty"))
+    table = db.run(con, "cohorts_daily", params)
+    table = _with_date(table)
+    if qs:
+        table = _add_quantiles(con, table, qs)
+    return table
+
+
+def _with_date(table: pa.Table) -> pa.Table:
+    # date32 is days since 1970-01-01, the same numbering as the SQL day columns
+    return table.set_column(0, "date", table["day"].cast(pa.int32()).cast(pa.date32()))
+
+
+def _add_quantiles(con, table: pa.Table, qs: list[float]) -> pa.Table:
+    qt = con.execute(db.sql_text("cohort_quantiles"), {"qs": [q / 100.0 for q in qs]}).fetchall()
+    lookup = {(d, c, round(q * 100.0, 9)): p for d, c, q, p in qt}
+    days = [(d - EPOCH).days for d in table["date"].to_pylist()]
+    cohorts = table["cohort"].to_pylist()
+    for q in qs:
+        key = round(q, 9)
+        col = [lookup.get((d, c, key)) for d, c in zip(days, cohorts)]
+        table = table.append_column(quantile_column(q), pa.array(col, pa.float64()))
+    return table
+
+
+__all__ = ["cohort_series", "COHORTS", "parse_quantiles", "quantile_column"]

@@ -1,0 +1,52 @@
+"""One DuckDB connection per engine call: chain views, prices, per-height prices and coin lots.
+
+The engine never reads individual coins after this point: `lots` aggregates them by
+(creation day, spend day, creation price), which is all any age-cohort metric depends on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from costbasis.bitcoin.schema import TABLES
+from costbasis.engine import db
+from costbasis.engine.age_bands import cohort_table
+from costbasis.engine.dates import fmt_day
+from costbasis.errors import CostbasisError
+from costbasis.prices import load_prices
+
+
+@dataclass
+class ChainContext:
+    con: duckdb.DuckDBPyConnection
+    chain: str
+    asset: str
+    first_day: int       # UTC day of the earliest block time
+    last_day: int        # UTC day of the latest block time
+    first_price_day: int
+    last_price_day: int
+
+    def check_day(self, day: int, option: str = "--asof") -> int:
+        if day < self.first_day:
+            raise CostbasisError(f"{option} {fmt_day(day)} is before the first block of {self.chain} "
+                                 f"({fmt_day(self.first_day)})")
+        return day
+
+
+def open_chain(store, chain: str | None = None, asset: str = "BTC", threads: int | None = None,
+               with_lots: bool = True) -> ChainContext:
+    """Open the store for cohort queries; raise CostbasisError for an empty store or missing prices."""
+    con, name = db.connect(store, chain, "bitcoin", schemas=TABLES, threads=threads)
+    first, last, n = con.execute("SELECT min(time) // 86400, max(time) // 86400, count(*) FROM blocks").fetchall()[0]
+    if not n:
+        raise CostbasisError(f"chain {name} in {store.root} has no blocks; ingest some first")
+    prices = load_prices(store, asset)
+    db.register_arrow(con, "prices", prices)
+    db.register_arrow(con, "cohort_bands", cohort_table())
+    pf, pl = con.execute("SELECT min(date) - DATE '1970-01-01', max(date) - DATE '1970-01-01' FROM prices").fetchall()[0]
+    con.execute(db.sql_text("height_price"))
+    if with_lots:
+        con.execute(db.sql_text("cohort_lots"))
+    return ChainContext(con, name, asset, int(first), int(last), int(pf), int(pl))

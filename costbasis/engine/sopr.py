@@ -1,0 +1,25 @@
+"""Daily SOPR, STH-/LTH-SOPR and coin-days destroyed from coin_flows (sql/sopr.sql)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from costbasis.engine import db
+from costbasis.engine.context import open_chain
+from costbasis.engine.dates import parse_day
+from costbasis.errors import CostbasisError
+
+
+def sopr_series(store, chain: str | None = None, date_from=None, date_to=None, asset: str = "BTC") -> pa.Table:
+    """Table(date, spent_btc, spent_value_usd, sopr, sth_sopr, lth_sopr, cdd), one row per day."""
+    ctx = open_chain(store, chain, asset, with_lots=False)
+    f = parse_day(date_from, "--from")
+    t = parse_day(date_to, "--to")
+    f = ctx.first_day if f is None else f
+    t = ctx.last_day if t is None else t
+    if t < f:
+        raise CostbasisError("--to is before --from")
+    ctx.check_day(t, "--to")
+    f = max(f, ctx.first_day)
+    table = db.run(ctx.con, "sopr", {"from_day": f, "to_day": t})
+    return table.set_column(0, "date", table["day"].cast(pa.int32()).cast(pa.date32()))

@@ -1,0 +1,52 @@
+"""URPD: live supply by creation-price bucket as of a date (sql/urpd.sql)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from costbasis.engine import db
+from costbasis.engine.age_bands import check_cohort
+from costbasis.engine.context import open_chain
+from costbasis.engine.cost_basis import asof_day
+from costbasis.engine.dates import fmt_day
+from costbasis.errors import CostbasisError
+
+MAX_BUCKETS = 100_000
+
+
+def bucket_spec(buckets: int | None, log_buckets: int | None, bucket_usd: float | None) -> tuple[str, int, float]:
+    given = [x is not None for x in (log_buckets, bucket_usd)]
+    if sum(given) > 1:
+        raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
+    if log_buckets is not None:
+        if not 1 <= log_buckets <= MAX_BUCKETS:
+            raise CostbasisError(f"--log-buckets must be between 1 and {MAX_BUCKETS}")
+        return "log", int(log_buckets), 1.0
+    if bucket_usd is not None:
+        if not bucket_usd > 0:
+            raise CostbasisError("--bucket-usd must be a positive width in USD")
+        return "usd", 0, float(bucket_usd)
+    n = 100 if buckets is None else buckets
+    if not 1 <= n <= MAX_BUCKETS:
+        raise CostbasisError(f"--buckets must be between 1 and {MAX_BUCKETS}")
+    return "linear", int(n), 1.0
+
+
+def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", buckets: int | None = 100,
+         log_buckets: int | None = None, bucket_usd: float | None = None, asset: str = "BTC") -> pa.Table:
+    """Table(bucket_low_usd, bucket_high_usd, supply_btc, realized_cap_usd, in_profit)."""
+    check_cohort(cohort)
+    mode, n, width = bucket_spec(buckets if (log_buckets is None and bucket_usd is None) else None,
+                                 log_buckets, bucket_usd)
+    ctx = open_chain(store, chain, asset)
+    day = asof_day(ctx, asof)
+    if day < ctx.first_price_day:
+        raise CostbasisError(f"no {asset} price on or before {fmt_day(day)} (prices start {fmt_day(ctx.first_price_day)})")
+    if mode == "usd":
+        ath = ctx.con.execute("SELECT max(price_usd) FROM prices WHERE date - DATE '1970-01-01' <= ?", [day]).fetchall()[0][0]
+        if ath / width > MAX_BUCKETS:
+            raise CostbasisError(f"--bucket-usd {width:g} gives more than {MAX_BUCKETS} buckets up to ${ath:,.0f}")
+    t = db.run(ctx.con, "urpd", {"day": day, "cohort": cohort, "mode": mode, "n": n, "width": width})
+    nop = ctx.con.execute(db.sql_text("live_by_price"), {"day": day, "cohort": cohort}).fetchall()
+    without = sum(r[2] for r in nop)
+    return t.replace_schema_metadata({"coins_without_price_btc": repr(without), "asof_day": str(day)})

@@ -1,0 +1,39 @@
+-- Logistic holder split (DESIGN.md): w_LTH(a) = 1 / (1 + exp(-0.1 (a - 155))) for ages a in
+-- [100, 210) days, 0 below, 1 at or above. The events path already holds the constant parts
+-- (cohort_bands maps sth to [0, 100) and lth to [210, inf) in this mode); here each lot adds
+-- w x value to LTH and (1 - w) x value to STH on the days its age lies in [100, 210): at most
+-- 110 days per creation block, so the cost is blocks x 110, not blocks x days.
+CREATE OR REPLACE TEMP TABLE transition_live AS
+WITH key_events AS (
+    SELECT c_time, f_day, c_day, price, without_price, f_day AS day, sum(sats) AS d FROM lots_by_time
+    WHERE f_day <= $to_day GROUP BY ALL
+    UNION ALL
+    SELECT c_time, f_day, c_day, price, without_price, s_day AS day, -sum(sats) AS d FROM lots_by_time
+    WHERE s_day IS NOT NULL AND f_day <= $to_day AND s_day <= $to_day GROUP BY ALL
+), key_days AS (
+    SELECT c_time, c_day, price, without_price, day, sum(d) AS d FROM key_events GROUP BY ALL
+), segments AS (
+    SELECT c_time, c_day, price, without_price, day AS seg_from,
+           coalesce(lead(day) OVER w, $to_day + 1) AS seg_to,
+           sum(d) OVER (w ROWS UNBOUNDED PRECEDING) AS sats
+    FROM key_days
+    WINDOW w AS (PARTITION BY c_time, c_day, price, without_price ORDER BY day)
+), expanded AS (
+    SELECT c_time, price, without_price, sats,
+           unnest(range(greatest(seg_from, $from_day, c_day + 99), least(seg_to, $to_day + 1, c_day + 209))) AS day
+    FROM segments WHERE sats <> 0
+), weighted AS (
+    SELECT day, price, without_price, sats,
+           1.0 / (1.0 + exp(-0.1 * (((day + 1) * 86400 - c_time) / 86400.0 - 155))) AS w
+    FROM expanded
+)
+SELECT day, 'lth' AS cohort, price, without_price, fsum(sats * w) AS sats FROM weighted GROUP BY ALL
+UNION ALL
+SELECT day, 'sth' AS cohort, price, without_price, fsum(sats * (1.0 - w)) AS sats FROM weighted GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE cohort_transition AS
+SELECT day, cohort, fsum(sats) AS sats, fsum(sats * price) AS cap,
+       fsum(CASE WHEN without_price THEN sats ELSE 0 END) AS nop
+FROM transition_live GROUP BY day, cohort;
+
+INSERT INTO cohort_live SELECT day, cohort, price, fsum(sats) FROM transition_live GROUP BY day, cohort, price;
