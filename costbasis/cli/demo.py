@@ -1,0 +1,48 @@
+"""`costbasis demo`: the whole story on a simulated market, through the production code paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+
+from costbasis.cli.output import render
+
+COHORT_COLUMNS = ["cohort", "supply_btc", "realized_price_usd", "price_usd", "mvrv", "supply_in_profit_pct"]
+SHOWN_COHORTS = ["<1d", "1d-1w", "1w-1m", "1m-3m", "3m-6m", "6m-12m", "1y-2y", "2y-3y", "3y-5y", "5y-7y",
+                 "sth", "lth", "all"]
+
+
+def demo(
+    seed: int = typer.Option(7, "--seed", help="Seed of the simulated market (same seed, same bytes)."),
+    days: int = typer.Option(120, "--days", help="Length of the active market window in days (>= 50)."),
+    out: Path = typer.Option(Path("demo_out"), "--out", help="Folder for the datadir, the store, prices and labels."),
+    charts: Optional[Path] = typer.Option(None, "--charts", help="Also write bands.png, urpd.png, whales.png here."),
+):
+    """Simulate a January-2026-shaped market as real regtest blocks, ingest and analyse it.
+
+    Example: costbasis demo --days 120 --charts demo_out/charts
+    """
+    from costbasis.demo.run import run_demo
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    res = run_demo(out, seed=seed, days=days, charts=charts, log=lambda m: console.print(m, highlight=False))
+    cohorts = res.cohorts.filter(pc.is_in(res.cohorts["cohort"], pa.array(SHOWN_COHORTS)))
+    render(cohorts.select(COHORT_COLUMNS), "table", None, title=f"Cohort cost basis as of {res.end}")
+    render(res.bands.select(["name", "low_usd", "high_usd", "kind", "source", "supply_btc", "distance_pct"]),
+           "table", None, title=f"Support and resistance as of {res.end}",
+           highlight=lambda r: "green" if r["kind"] == "support" else ("red" if r["kind"] == "resistance" else "bold yellow"))
+    sig = res.whales.filter(pc.field("signal")) if res.whales.num_rows else res.whales
+    render(sig, "table", None, title="Whale deposit spikes (to spot exchanges)")
+    print(f"\nReading: {res.reading}")
+    if res.charts:
+        print("Charts: " + ", ".join(str(p) for p in res.charts))
+    print(f"Store: {res.cache}  (try: costbasis --cache {res.cache} bands --asof {res.end})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,38 @@
+"""`costbasis flows`: exchange inflow, outflow and netflow per day or hour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.output import render
+
+
+def flows_cmd(
+    ctx: typer.Context,
+    date_from: Optional[str] = typer.Option(None, "--from", help="First UTC day, YYYY-MM-DD."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Last UTC day, YYYY-MM-DD (inclusive)."),
+    entity: Optional[str] = typer.Option(None, "--entity", help="Only this exchange (case-insensitive)."),
+    by: str = typer.Option("day", "--by", help="Period: day | hour."),
+    per_entity: bool = typer.Option(False, "--per-entity", help="One row per exchange instead of all together."),
+    chain: Optional[str] = typer.Option(None, "--chain", help="Bitcoin chain in the store (default: the only one)."),
+    fmt: str = FormatOpt,
+    out: Optional[Path] = OutOpt,
+):
+    """Exchange inflow/outflow/netflow (BTC and USD at the day's price), tx counts, inflow mean,
+    top-10 inflow sum and exchange whale ratio (top-10 / total). Transfers inside one exchange are not flows.
+
+    Example: costbasis flows --from 2026-01-01 --to 2026-01-31 --entity Binance
+    """
+    from costbasis.flows.flows import exchange_flows
+
+    t = exchange_flows(store_from(ctx), chain=chain, date_from=date_from, date_to=date_to, entity=entity,
+                       by=by, per_entity=per_entity)
+    render(t, fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("flows")(flows_cmd)

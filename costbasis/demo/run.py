@@ -1,0 +1,136 @@
+"""`costbasis demo`: simulate -> real regtest datadir -> ingest -> prices/labels -> analysis.
+
+Everything after `simulate` is the production path: the datadir source reads the blocks the
+kernel wrote, and the printed figures come from the engine, the bands and the whale SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from costbasis.demo.scenario import MIN_DAYS, TAIL_DAYS, Scenario
+from costbasis.errors import CostbasisError
+from costbasis.store import Store
+
+MARKER = ".costbasis-demo"
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    cache: Path
+    datadir: Path
+    start: date
+    end: date
+    blocks: int
+    txs: int
+    cohorts: pa.Table
+    bands: pa.Table
+    whales: pa.Table
+    reading: str
+    charts: list[Path]
+
+
+def prepare_out(out: Path) -> None:
+    """Reuse `out` only if an earlier demo made it (never wipe a user's folder)."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise CostbasisError(f"{out} exists and was not made by `costbasis demo`; choose another --out")
+        for sub in ("datadir", "cache", "charts"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by costbasis demo; safe to delete\n")
+
+
+def write_prices_csv(path: Path, prices) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["date", "price_usd"])
+        for d, p in prices:
+            w.writerow([d.isoformat(), f"{p:.2f}"])
+
+
+def write_labels_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["chain", "address", "entity", "label_type"])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = None, progress: bool = True,
+             log=print) -> DemoResult:
+    from costbasis.bands.assemble import bands
+    from costbasis.bitcoin.datadir import DatadirSource
+    from costbasis.bitcoin.ingest import ingest
+    from costbasis.demo.market import simulate
+    from costbasis.demo.reading import reading
+    from costbasis.engine.cohorts import cohort_series
+    from costbasis.flows.whales import whale_signals
+    from costbasis.labels.expand import expand_labels
+    from costbasis.labels.importer import import_labels
+    from costbasis.prices.importer import import_prices
+
+    if days < MIN_DAYS:
+        raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
+                             f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")
+    sc = Scenario(seed=seed, days=days)
+    out = Path(out)
+    prepare_out(out)
+    datadir, cache = out / "datadir", out / "cache"
+    store = Store(cache)
+
+    log(f"[1/5] simulating {days} days of market ({sc.start} .. {sc.end}) into a regtest datadir (libbitcoinkernel)")
+    sim = _with_spinner(progress, "mining blocks", lambda tick: simulate(datadir, sc, progress=tick))
+    log(f"      {sim.blocks} blocks, {sim.txs} transactions -> {datadir}")
+
+    log("[2/5] ingesting the datadir into the Parquet store")
+    ingest(DatadirSource(datadir, "regtest"), store, progress=progress)
+
+    log("[3/5] importing prices and exchange labels; discovering deposit addresses")
+    write_prices_csv(out / "prices.csv", sim.prices)
+    write_labels_csv(out / "labels.csv", sim.labels)
+    import_prices(store, out / "prices.csv", "BTC")
+    import_labels(store, out / "labels.csv")
+    expand_labels(store)
+
+    log("[4/5] computing cohorts, bands and whale signals")
+    cohorts = cohort_series(store, asof=sc.end)
+    levels = bands(store, asof=sc.end)
+    whales = whale_signals(store, date_from=sc.start, date_to=sc.end)
+    text = reading(cohorts, levels, whales)
+
+    made = []
+    if charts is not None:
+        log(f"[5/5] writing charts to {charts}")
+        made = write_charts(store, Path(charts), sc)
+    return DemoResult(out, cache, datadir, sc.start, sc.end, sim.blocks, sim.txs, cohorts, levels, whales, text, made)
+
+
+def write_charts(store: Store, folder: Path, sc: Scenario) -> list[Path]:
+    from costbasis.charts.bands_chart import bands_chart
+    from costbasis.charts.urpd_chart import urpd_chart
+    from costbasis.charts.whales_chart import whales_chart
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "bands.png", folder / "urpd.png", folder / "whales.png"]
+    bands_chart(store, None, sc.start, sc.end, paths[0])
+    urpd_chart(store, None, sc.end, paths[1])
+    whales_chart(store, None, sc.start, sc.end, paths[2])
+    return paths
+
+
+def _with_spinner(enabled: bool, what: str, fn):
+    if not enabled:
+        return fn(None)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} blocks"),
+                  TimeElapsedColumn(), transient=True) as p:
+        task = p.add_task(what, total=None)
+        return fn(lambda: p.advance(task))

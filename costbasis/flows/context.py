@@ -1,0 +1,82 @@
+"""One DuckDB connection with everything the flow and whale SQL reads.
+
+Views: the chain tables (blocks, outputs, inputs), `xlabels` (script -> exchange
+entity), `prices` (date, price_usd, time), `clusters` (script -> cluster, written by
+`labels expand`; empty when never run) and `exchange_txs` (temp table, built once per
+connection from sql/flows_exchange_txs.sql).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import duckdb
+import pyarrow as pa
+
+from costbasis.bitcoin.schema import TABLES
+from costbasis.engine.db import connect, register_arrow, sql_text
+from costbasis.errors import CostbasisError
+from costbasis.labels.dataset import exchange_scripts
+from costbasis.store import Store
+
+PRICES = pa.schema([("date", pa.date32()), ("price_usd", pa.float64()), ("time", pa.int64())])
+CLUSTERS = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
+
+
+def load_btc_prices(store: Store, required: bool = False) -> pa.Table:
+    """Stored BTC prices (date, price_usd, time); empty table when none and not `required`."""
+    try:
+        from costbasis.prices import load_prices
+        return load_prices(store, "BTC")
+    except CostbasisError:
+        if required:
+            raise
+        return PRICES.empty_table()
+
+
+def parse_day(value: str | date | None, what: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise CostbasisError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def day_start(d: date) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
+
+
+def time_bounds(date_from, date_to) -> tuple[int, int]:
+    """[t_from, t_to) unix seconds covering the UTC days date_from..date_to (inclusive)."""
+    f = parse_day(date_from, "--from")
+    t = parse_day(date_to, "--to")
+    if f and t and f > t:
+        raise CostbasisError(f"--from {f} is after --to {t}")
+    t_from = day_start(f) if f else -(2**62)
+    t_to = day_start(t + timedelta(days=1)) if t else 2**62
+    return t_from, t_to
+
+
+def open_flows(store: Store, chain: str | None = None, threads: int | None = None,
+               require_prices: bool = False) -> tuple[duckdb.DuckDBPyConnection, str]:
+    con, name = connect(store, chain, "bitcoin", schemas=TABLES, threads=threads)
+    xl = exchange_scripts(store)
+    if xl.num_rows == 0:
+        raise CostbasisError("no Bitcoin exchange labels stored; run `costbasis labels import FILE` first")
+    register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
+    register_arrow(con, "prices", load_btc_prices(store, required=require_prices))
+    cl = store.read_dataset("clusters", name)
+    register_arrow(con, "clusters", cl.select(CLUSTERS.names) if cl is not None else CLUSTERS.empty_table())
+    return con, name
+
+
+def height_range(con: duckdb.DuckDBPyConnection, t_from: int, t_to: int) -> tuple[int, int]:
+    """Heights whose block time is in [t_from, t_to) (so range files are pruned by height)."""
+    lo, hi = con.execute("SELECT min(height), max(height) FROM blocks WHERE time >= ? AND time < ?",
+                         [t_from, t_to]).fetchone()
+    return (lo, hi) if lo is not None else (1, 0)
+
+
+def build_exchange_txs(con: duckdb.DuckDBPyConnection, h_lo: int, h_hi: int) -> None:
+    con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_lo, "h_hi": h_hi})

@@ -1,0 +1,35 @@
+"""Exchange inflow, outflow and netflow per day or hour (sql/flows_exchange_txs.sql, sql/flows_by_period.sql)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from costbasis.engine.db import run
+from costbasis.errors import CostbasisError
+from costbasis.flows.context import build_exchange_txs, height_range, open_flows, time_bounds
+from costbasis.store import Store
+
+UNITS = ("day", "hour")
+
+
+def exchange_flows(store: Store, chain: str | None = None, date_from=None, date_to=None,
+                   entity: str | None = None, by: str = "day", per_entity: bool = False,
+                   threads: int | None = None) -> pa.Table:
+    """Exchange flows per period: inflow/outflow/netflow BTC and USD, tx counts, inflow mean,
+    top-10 inflow sum and whale ratio. All exchanges together unless `entity` or `per_entity`."""
+    if by not in UNITS:
+        raise CostbasisError(f"--by must be day or hour, got {by!r}")
+    t_from, t_to = time_bounds(date_from, date_to)
+    con, _ = open_flows(store, chain, threads=threads)
+    if entity is not None and not con.execute("SELECT count(*) FROM xlabels WHERE lower(entity) = lower(?)",
+                                              [entity]).fetchone()[0]:
+        raise CostbasisError(f"no Bitcoin exchange labels for entity {entity!r}; see `costbasis labels list`")
+    h_lo, h_hi = height_range(con, t_from, t_to)
+    build_exchange_txs(con, h_lo, h_hi)
+    t = run(con, "flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
+                                     "t_from": t_from, "t_to": t_to})
+    if by == "day":
+        t = t.set_column(0, "date", t.column("period").cast(pa.date32()))
+    else:
+        t = t.rename_columns(["hour"] + t.column_names[1:])
+    return t

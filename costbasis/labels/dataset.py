@@ -1,0 +1,91 @@
+"""The stored labels dataset (`<cache>/labels/labels.parquet`) and what reads it.
+
+One row per (chain, address, entity). Imported rows have heuristic = "import";
+rows written by `labels expand` name their heuristic and the labeled address they
+were derived from. Extra columns of imported files are kept as strings.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from costbasis.store import Store
+
+LABEL_COLUMNS = pa.schema([
+    ("chain", pa.string()),
+    ("address", pa.string()),
+    ("entity", pa.string()),
+    ("label_type", pa.string()),
+    ("script", pa.binary()),        # scriptPubKey for Bitcoin-family chains, null otherwise
+    ("heuristic", pa.string()),     # "import", "sweep", "common_input"
+    ("derived_from", pa.string()),  # labeled address a derived label came from (null for imports)
+])
+
+IMPORTED = "import"
+# label_type values that make an address count as an exchange's for flows.
+EXCHANGE_TYPE_PREFIX = "exchange"
+
+
+def empty_labels() -> pa.Table:
+    return LABEL_COLUMNS.empty_table()
+
+
+def read_labels(store: Store) -> pa.Table:
+    t = store.read_dataset("labels", "labels")
+    return t if t is not None else empty_labels()
+
+
+def write_labels(store: Store, table: pa.Table) -> None:
+    store.write_dataset("labels", "labels", table)
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """Put the fixed columns first with their types; keep extra columns as strings."""
+    cols, fields = [], []
+    for f in LABEL_COLUMNS:
+        col = table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        cols.append(col.cast(f.type))
+        fields.append(f)
+    for name in table.column_names:
+        if name not in LABEL_COLUMNS.names:
+            cols.append(table.column(name).cast(pa.string()))
+            fields.append(pa.field(name, pa.string()))
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
+
+
+def concat(tables: list[pa.Table]) -> pa.Table:
+    tables = [conform(t) for t in tables if t is not None]
+    if not tables:
+        return empty_labels()
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def is_bitcoin_chain(chain: str) -> bool:
+    return chain == "bitcoin" or chain.startswith("bitcoin-")
+
+
+def exchange_scripts(store: Store, imported_only: bool = False) -> pa.Table:
+    """(script, entity, address, label_type, heuristic) for Bitcoin exchange labels, one entity per script.
+
+    A script labeled for several entities keeps the imported label first, then the
+    alphabetically first entity, so flows never count one output twice.
+    """
+    t = read_labels(store)
+    if t.num_rows == 0:
+        return pa.table({"script": pa.array([], pa.binary()), "entity": pa.array([], pa.string()),
+                         "address": pa.array([], pa.string()), "label_type": pa.array([], pa.string()), "heuristic": pa.array([], pa.string())})
+    mask = pc.and_(pc.is_valid(t["script"]), pc.starts_with(t["label_type"], EXCHANGE_TYPE_PREFIX))
+    if imported_only:
+        mask = pc.and_(mask, pc.equal(t["heuristic"], IMPORTED))
+    t = t.filter(mask).select(["script", "entity", "address", "label_type", "heuristic"])
+    rank = pc.if_else(pc.equal(t["heuristic"], IMPORTED), 0, 1)
+    t = t.append_column("_rank", rank)
+    t = t.sort_by([("script", "ascending"), ("_rank", "ascending"), ("entity", "ascending")])
+    # first row per script
+    scripts = t["script"].combine_chunks()
+    if len(scripts) == 0:
+        return t.drop_columns(["_rank"])
+    prev = pa.concat_arrays([pa.array([None], pa.binary()), scripts.slice(0, len(scripts) - 1)])
+    first = pc.fill_null(pc.not_equal(scripts, prev), True)
+    return t.filter(first).drop_columns(["_rank"])

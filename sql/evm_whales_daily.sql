@@ -1,0 +1,27 @@
+-- Daily EVM whale deposit totals over [$cal_from, $cal_to] (days without deposits are 0), the
+-- z-score of the USD total against the previous $window days (sample standard deviation) and
+-- `signal` (same rule as whales_daily.sql). Rows for [$out_from, $out_to].
+WITH cal AS (
+    SELECT CAST(d AS DATE) AS date
+    FROM generate_series(CAST($cal_from AS DATE), CAST($cal_to AS DATE), INTERVAL 1 DAY) t(d)
+), daily AS (
+    SELECT CAST(time AS DATE) AS date, sum(amount_usd) AS usd, sum(amount) AS amount, count(*) AS n
+    FROM deposits GROUP BY 1
+), x AS (
+    SELECT c.date, coalesce(d.usd, 0) AS usd, coalesce(d.amount, 0) AS amount, coalesce(d.n, 0) AS n
+    FROM cal c LEFT JOIN daily d ON d.date = c.date
+), w AS (
+    SELECT *, avg(usd) OVER win AS m, stddev_samp(usd) OVER win AS sd, count(usd) OVER win AS k
+    FROM x
+    WINDOW win AS (ORDER BY date ROWS BETWEEN $window PRECEDING AND 1 PRECEDING)
+)
+SELECT date,
+       usd AS whale_deposit_usd,
+       amount AS whale_deposit_amount,
+       n::BIGINT AS deposit_count,
+       CASE WHEN sd > 0 THEN (usd - m) / sd END AS zscore,
+       coalesce(usd > 0 AND k >= $min_periods
+                AND ((sd > 0 AND (usd - m) / sd >= $z) OR (coalesce(sd, 0) = 0 AND usd > m)), false) AS signal
+FROM w
+WHERE date BETWEEN CAST($out_from AS DATE) AND CAST($out_to AS DATE)
+ORDER BY date;

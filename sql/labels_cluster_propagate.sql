@@ -1,0 +1,15 @@
+-- Labels from common-input clusters: every unlabeled script of a cluster whose labeled members all
+-- belong to one entity gets that entity. Clusters holding several entities are conflicts (often
+-- a mislabel or a CoinJoin we did not recognise) and label nothing.
+WITH labeled AS (
+    SELECT c.cluster, l.entity, l.address
+    FROM clusters_new c JOIN xlabels_all l ON l.script = c.script
+),
+per_cluster AS (
+    SELECT cluster, min(entity) AS entity, count(DISTINCT entity) AS n_entities, min(address) AS derived_from
+    FROM labeled GROUP BY cluster
+)
+SELECT c.script, c.address, p.entity, p.derived_from, p.n_entities > 1 AS conflict, c.cluster
+FROM clusters_new c JOIN per_cluster p ON p.cluster = c.cluster
+ANTI JOIN xlabels_all l ON l.script = c.script
+ORDER BY p.entity, c.address;
