@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
+from costbasis.cli.bands import for_terminal, print_ladder, with_price_row
 from costbasis.cli.output import render
 
 COHORT_COLUMNS = ["cohort", "supply_btc", "realized_price_usd", "price_usd", "mvrv", "supply_in_profit_pct"]
@@ -33,9 +34,9 @@ def demo(
     res = run_demo(out, seed=seed, days=days, charts=charts, log=lambda m: console.print(m, highlight=False))
     cohorts = res.cohorts.filter(pc.is_in(res.cohorts["cohort"], pa.array(SHOWN_COHORTS)))
     render(cohorts.select(COHORT_COLUMNS), "table", None, title=f"Cohort cost basis as of {res.end}")
-    render(res.bands.select(["name", "low_usd", "high_usd", "kind", "source", "supply_btc", "distance_pct"]),
-           "table", None, title=f"Support and resistance as of {res.end}",
-           highlight=lambda r: "green" if r["kind"] == "support" else ("red" if r["kind"] == "resistance" else "bold yellow"))
+    price = res.cohorts.filter(pc.equal(res.cohorts["cohort"], "all"))["price_usd"][-1].as_py()
+    ladder = with_price_row(res.bands, price, f"price on {res.end}")
+    print_ladder(for_terminal(ladder), f"Support and resistance as of {res.end}", None)
     sig = res.whales.filter(pc.field("signal")) if res.whales.num_rows else res.whales
     render(sig, "table", None, title="Whale deposit spikes (to spot exchanges)")
     print(f"\nReading: {res.reading}")

@@ -18,7 +18,11 @@ def status_cmd(ctx: typer.Context, fmt: str = FormatOpt, out: Optional[Path] = O
     from costbasis.cli.output import render
     from costbasis.status import store_status
 
-    render(store_status(store_from(ctx)), fmt, out, title="costbasis store")
+    store = store_from(ctx)
+    table = store_status(store)
+    if table.num_rows == 0 and fmt == "table":
+        typer.echo(f"store {store.root} is empty; run `costbasis ingest ...` or `costbasis demo` first", err=True)
+    render(table, fmt, out, title=f"costbasis store {store.root}")
 
 
 def register(app: typer.Typer) -> None:
