@@ -25,6 +25,9 @@ test: setup
 bench: setup
 	$(PY) bench/ingest.py
 	$(PY) bench/cohorts.py
+	$(PY) bench/flows.py
+	$(PY) bench/evm.py
+	$(PY) bench/regtest_generator.py
 
 clean:
 	rm -rf $(VENV) node_modules
