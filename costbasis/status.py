@@ -43,6 +43,8 @@ def store_status(store: Store) -> pa.Table:
         chain = store.chain(name)
         last_time = last_block_time(chain)
         network = chain.meta.get("network")
+        if network is None and chain.meta.get("family") == "evm":  # EVM ingest records chain_id, not a network
+            network = f"evm chain id {chain.meta.get('chain_id')}"
         for table in chain.tables():
             es = chain.entries(table)
             rows.append({

@@ -15,13 +15,13 @@ WITH spine AS (
 ), running AS (
     SELECT cohort, day,
            sum(d_sats) OVER w AS sats,
-           sum(d_cap) OVER w AS cap_units,  -- 1e-12 USD x sat, exact
+           sum(d_cap) OVER w AS cap_units,  -- 1e-15 USD x sat, exact
            sum(d_nop) OVER w AS nop_sats
     FROM per_day
     WINDOW w AS (PARTITION BY cohort ORDER BY day ROWS UNBOUNDED PRECEDING)
 ), total AS (
     -- logistic split: add the STH/LTH shares of coins aged 100-210 days (empty for the hard split)
-    SELECT r.cohort, r.day, r.sats + coalesce(t.sats, 0) AS sats, r.cap_units::DOUBLE / 1e12 + coalesce(t.cap, 0) AS cap,
+    SELECT r.cohort, r.day, r.sats + coalesce(t.sats, 0) AS sats, r.cap_units::DOUBLE / 1e15 + coalesce(t.cap, 0) AS cap,
            r.nop_sats + coalesce(t.nop, 0) AS nop_sats
     FROM running r LEFT JOIN cohort_transition t ON t.day = r.day AND t.cohort = r.cohort
 ), day_price AS (

@@ -1,4 +1,4 @@
--- Same lots as cohort_lots.sql but keyed by the exact creation block time: only the logistic
+-- Same lots as cohort_lots_delta.sql (summed over all blocks) but keyed by the exact creation block time: only the logistic
 -- holder split needs it (its weight depends on the age in seconds between 100 and 210 days).
 CREATE OR REPLACE TEMP TABLE lots_by_time AS
 WITH created AS (

@@ -8,6 +8,7 @@ from typing import Optional
 import pyarrow as pa
 import typer
 
+from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
@@ -98,13 +99,16 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         asof: Optional[str] = typer.Option(None, "--asof", help="Day (YYYY-MM-DD, UTC); default: the last stored day."),
         price: Optional[float] = typer.Option(None, "--price", help="Classify against this USD price instead of the day's."),
-        chain: Optional[str] = typer.Option(None, "--chain", help="Stored chain (default: the only bitcoin chain)."),
+        chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
         window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
         quantiles: str = typer.Option("75,85,95", "--quantiles", help="STH cost-basis percentiles used as levels."),
         merge_pct: float = typer.Option(0.5, "--merge-pct", help="Merge point levels closer than this many percent."),
         date_from: Optional[str] = typer.Option(None, "--from", help="First day of a per-day range (long format)."),
         date_to: Optional[str] = typer.Option(None, "--to", help="Last day of a per-day range (long format)."),
         no_urpd: bool = typer.Option(False, "--no-urpd", help="Range mode: skip URPD clusters/air gaps and supply (faster)."),
+        token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+        asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
+        method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
         fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
     ):
         """Support and resistance levels around the price: cohort realized prices, STH ±σ bands, STH cost-basis quantiles and URPD clusters/air gaps, each with its supply and distance.
@@ -113,11 +117,22 @@ def register(app: typer.Typer) -> None:
 
         With --from/--to: one set of levels per day, each against that day's price, with date and price_usd columns (long format for pipelines).
 
+        On an EVM chain (--chain ethereum) the levels come from the account-model engine (holder cost basis by --method avg|fifo) and the supply column is `supply` (no unit suffix: ETH, or whole token units with --token ADDR --asset NAME).
+
+        Example: costbasis bands --chain ethereum --asof 2026-01-20
+
         Example: costbasis bands --asof 2026-01-20 --price 90000
         """
         from costbasis.bands.assemble import bands, bands_series
 
         store = store_from(ctx)
+        family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
+        if family == EVM:
+            from functools import partial
+
+            from costbasis.bands.evm_inputs import evm_bands, evm_bands_series
+            evm = {"method": method or "avg", "token": token, "asset": asset}
+            bands, bands_series = partial(evm_bands, **evm), partial(evm_bands_series, **evm)
         qs = parse_quantile_list(quantiles)
         if price is not None and not price > 0:
             raise CostbasisError(f"--price must be a positive USD price, got {price:g}")

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.output import render
 from costbasis.cli.notes import note_without_price, working
@@ -18,10 +19,12 @@ def cohorts_cmd(
     date_from: Optional[str] = typer.Option(None, "--from", help="First date of a daily series (default: first block)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date of a daily series (default: last block)."),
     holder_split: str = typer.Option("hard", "--holder-split", help="STH/LTH split: hard (155 d) or logistic."),
-    chain: Optional[str] = typer.Option(None, "--chain", help="Stored chain (default: the only bitcoin chain)."),
+    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
     cohort: Optional[str] = typer.Option(None, "--cohort", help="Only this cohort (e.g. sth, 1m-3m)."),
     quantiles: Optional[str] = typer.Option(None, "--quantiles", help="Add supply-weighted creation-price percentiles, e.g. 5,25,50,75,95."),
-    asset: str = typer.Option("BTC", "--asset", help="Price series to use."),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Price series to use (default BTC; ETH on an EVM chain)."),
+    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):
     """One row per (date, cohort): supply, realized cap/price, MVRV, cost-basis std, % supply in profit.
@@ -29,16 +32,30 @@ def cohorts_cmd(
     Cohorts: <1d 1d-1w 1w-1m 1m-3m 3m-6m 6m-12m 1y-2y 2y-3y 3y-5y 5y-7y 7y-10y >10y sth lth all.
     Without --asof/--from/--to the whole history is computed (one row per day and cohort).
 
+    On an EVM chain (--chain ethereum) each address's holding is aged by its value-weighted average acquisition time (--method avg) or each FIFO lot's time (--method fifo); amounts have no unit suffix (`supply`): ETH, or whole token units with --token ADDR --asset NAME.
+
+    Example: costbasis cohorts --chain ethereum --method fifo --asof 2024-01-01
+
     Example: costbasis cohorts --asof 2024-01-01 --quantiles 5,50,95
     """
     import pyarrow.compute as pc
 
     from costbasis.engine.age_bands import check_cohort
-    from costbasis.engine.cohorts import cohort_series
+    store = store_from(ctx)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
     if cohort:
         check_cohort(cohort)
-    with working("computing cohorts"):
-        t = cohort_series(store_from(ctx), chain, asof, date_from, date_to, holder_split, quantiles, asset)
+    if family == EVM:
+        from costbasis.errors import CostbasisError
+        from costbasis.evm.cohorts import cohort_series as evm_cohort_series
+        if holder_split != "hard":
+            raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
+        with working("computing cohorts"):
+            t = evm_cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
+    else:
+        from costbasis.engine.cohorts import cohort_series
+        with working("computing cohorts"):
+            t = cohort_series(store, chain, asof, date_from, date_to, holder_split, quantiles, asset or "BTC")
     if cohort:
         t = t.filter(pc.equal(t["cohort"], cohort))
     note_without_price(t)

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from costbasis.cli.chains import CHAIN_HELP, EVM, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.output import render
 
@@ -18,18 +19,33 @@ def flows_cmd(
     entity: Optional[str] = typer.Option(None, "--entity", help="Only this exchange (case-insensitive)."),
     by: str = typer.Option("day", "--by", help="Period: day | hour."),
     per_entity: bool = typer.Option(False, "--per-entity", help="One row per exchange instead of all together."),
-    chain: Optional[str] = typer.Option(None, "--chain", help="Bitcoin chain in the store (default: the only one)."),
+    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+    asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series for the USD columns (default ETH)."),
     fmt: str = FormatOpt,
     out: Optional[Path] = OutOpt,
 ):
     """Exchange inflow/outflow/netflow (BTC and USD at the day's price), tx counts, inflow mean,
     top-10 inflow sum and exchange whale ratio (top-10 / total). Transfers inside one exchange are not flows.
 
+    On an EVM chain (--chain ethereum) exchanges are the imported labels with chain=ethereum; amounts have no unit suffix (inflow, outflow, netflow): ETH, or whole token units with --token ADDR --asset NAME. USD columns are empty until that asset's prices are imported.
+
+    Example: costbasis flows --chain ethereum --per-entity
+
     Example: costbasis flows --from 2026-01-01 --to 2026-01-31 --entity Binance
     """
+    store = store_from(ctx)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset})
+    if family == EVM:
+        from costbasis.evm.flows import flows
+
+        t = flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity, by=by,
+                  per_entity=per_entity, token=token, asset=asset)
+        render(t, fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
+        return
     from costbasis.flows.flows import exchange_flows
 
-    t = exchange_flows(store_from(ctx), chain=chain, date_from=date_from, date_to=date_to, entity=entity,
+    t = exchange_flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity,
                        by=by, per_entity=per_entity)
     render(t, fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
 

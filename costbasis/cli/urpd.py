@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.notes import note_without_price, working
 from costbasis.cli.output import render
@@ -19,20 +20,34 @@ def urpd_cmd(
     buckets: Optional[int] = typer.Option(None, "--buckets", help="Equal buckets from 0 to the all-time high (default 100)."),
     log_buckets: Optional[int] = typer.Option(None, "--log-buckets", help="N log-spaced buckets instead."),
     bucket_usd: Optional[float] = typer.Option(None, "--bucket-usd", help="Fixed bucket width in USD instead."),
-    chain: Optional[str] = typer.Option(None, "--chain", help="Stored chain (default: the only bitcoin chain)."),
-    asset: str = typer.Option("BTC", "--asset", help="Price series to use."),
+    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Price series to use (default BTC; ETH on an EVM chain)."),
+    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):
     """UTXO realized price distribution: supply by creation-price bucket, with realized cap and in_profit.
 
+    On an EVM chain (--chain ethereum) the price axis is each holder's cost basis (the address's average cost for --method avg, the lot's price for fifo) and the supply column is `supply` (no unit suffix: ETH, or whole token units with --token ADDR --asset NAME).
+
+    Example: costbasis urpd --chain ethereum --token 0xdac17f958d2ee523a2206206994597c13d831ec7 --asset USDT
+
     Example: costbasis urpd --asof 2024-01-01 --cohort sth --log-buckets 60
     """
-    from costbasis.engine.urpd import urpd
+    store = store_from(ctx)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
     if buckets is not None and (log_buckets is not None or bucket_usd is not None):
         from costbasis.errors import CostbasisError
         raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
+    if family == EVM:
+        from costbasis.evm.urpd import urpd as evm_urpd
+        with working("computing URPD"):
+            t = evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
+        render(t, fmt, out, title=f"URPD {cohort}")
+        return
+    from costbasis.engine.urpd import urpd
     with working("computing URPD"):
-        t = urpd(store_from(ctx), chain, asof, cohort, buckets, log_buckets, bucket_usd, asset)
+        t = urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, asset or "BTC")
     note_without_price(t)
     render(t, fmt, out, title=f"URPD {cohort}")
 

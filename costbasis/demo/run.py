@@ -7,6 +7,7 @@ kernel wrote, and the printed figures come from the engine, the bands and the wh
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -76,6 +77,9 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     from costbasis.labels.importer import import_labels
     from costbasis.prices.importer import import_prices
 
+    # One DuckDB thread: parallel float sums vary in the last bit, and the demo promises
+    # byte-identical Parquet (including the engine's saved state) for the same seed.
+    os.environ.setdefault("COSTBASIS_THREADS", "1")
     if days < MIN_DAYS:
         raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
                              f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")

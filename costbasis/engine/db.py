@@ -6,6 +6,7 @@ lists (never by formatting paths into SQL); metric SQL takes bound parameters.
 
 from __future__ import annotations
 
+import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,8 @@ def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
     name = resolve_chain(store, chain, family)
     cs = store.chain(name)
     con = duckdb.connect(":memory:")
+    # COSTBASIS_THREADS=1 makes float aggregation order (and so derived files) reproducible.
+    threads = threads or int(os.environ.get("COSTBASIS_THREADS", "0") or 0)
     if threads:
         con.execute("SET threads = ?", [threads])
     tables = set(cs.tables()) | set(schemas or {})

@@ -43,13 +43,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_write_table(path: Path, table: pa.Table) -> None:
+def atomic_write_table(path: Path, table: pa.Table, **write_opts) -> None:
+    """`write_opts` go to pq.write_table (e.g. row_group_size) on top of the fixed settings."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, **PARQUET_OPTS)
+        pq.write_table(table, tmp, **{**PARQUET_OPTS, **write_opts})
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)

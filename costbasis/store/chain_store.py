@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from costbasis.errors import CostbasisError
 from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
+from costbasis.store.derived import DerivedSet
 
 MANIFEST = "_manifest.json"
 RECENT_HASHES = 2000  # enough to find a fork point for any realistic reorg
@@ -133,6 +134,10 @@ class ChainStore:
 
     def files(self, table: str) -> list[Path]:
         return [self.path / table / e.file for e in self.entries(table)]
+
+    def derived(self, name: str) -> DerivedSet:
+        """State derived from this chain's tables, kept between runs (see store/derived.py)."""
+        return DerivedSet(self.path / "_derived" / name)
 
     def key_column(self, table: str) -> str:
         return self.manifest.get("tables", {}).get(table, {}).get("key", "height")

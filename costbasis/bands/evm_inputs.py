@@ -1,0 +1,159 @@
+"""Band inputs from the EVM (account-model) engine: the same DayInputs the Bitcoin inputs
+give, so the pure band code (all_levels, assemble_levels) runs unchanged on Ethereum.
+
+- cohort rows (incl. sth with its MVRV window for the ±σ bands and pQ_usd for the quantile
+  levels) from costbasis.evm.cohorts.series_for_days;
+- the live distribution (holder cost basis, amount) at the end of the day from the walk's
+  holding units: per address for --method avg (= holders().avg_cost_usd, balance), per lot
+  for fifo — the same price axis as `costbasis urpd --chain <evm chain>`.
+
+The output names the supply column `supply` (ETH or whole token units), not `supply_btc`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from costbasis.bands.assemble import BANDS_SCHEMA, all_levels, assemble_levels, bands_for_day
+from costbasis.bands.classify import SupplyIndex
+from costbasis.bands.inputs import EPOCH, DayInputs, _check_range, _days_from_table, day_to_date, parse_date
+from costbasis.bands.merge import DEFAULT_MERGE_PCT
+from costbasis.bands.quantile_levels import DEFAULT_QUANTILES
+from costbasis.bands.urpd_clusters import ClusterParams
+from costbasis.errors import CostbasisError
+
+SUPPLY_COLUMN = "supply"
+
+
+class EvmSession:
+    """One walk of the chain (avg or fifo, ETH or one token) reused for the cohort series and
+    every day's distribution; the same interface as bands.inputs.EngineSession."""
+
+    def __init__(self, store, chain: str | None, method: str = "avg", token: str | None = None,
+                 asset: str | None = None, decimals: int | None = None):
+        from costbasis.evm.holdings import open_evm
+
+        self.ctx = open_evm(store, chain, method, token, asset, decimals)
+        self.chain = self.ctx.chain
+        self.first_date = day_to_date(self.ctx.first_day)
+        self.last_date = day_to_date(self.ctx.last_day)
+        self._live = None  # (from_day, to_day) evm_cohort_live currently holds
+
+    def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
+        from costbasis.engine.cohorts import parse_quantiles
+        from costbasis.evm.cohorts import series_for_days
+
+        lo, hi = max((date_from - EPOCH).days, self.ctx.first_day), (date_to - EPOCH).days
+        t = series_for_days(self.ctx, lo, hi, parse_quantiles(list(quantiles)))
+        self._live = (lo, hi)
+        # the pure band code reads the cohort supply as `supply_btc` (its input key, not a unit claim)
+        return t.rename_columns(["supply_btc" if n == "supply" else n for n in t.column_names])
+
+    def distribution(self, day: date) -> tuple[np.ndarray, np.ndarray]:
+        from costbasis.engine import db
+
+        d = (day - EPOCH).days
+        if self._live is None or not self._live[0] <= d <= self._live[1]:
+            self.ctx.con.execute(db.sql_text("evm_cohort_live"), {"from_day": d, "to_day": d})
+            self._live = (d, d)
+        t = db.run(self.ctx.con, "evm_live_by_price", {"day": d, "cohort": "all"})
+        p = t.column("cost_basis_usd").to_numpy(zero_copy_only=False).astype(float)
+        s = t.column("supply").to_numpy(zero_copy_only=False).astype(float)
+        return p, s
+
+    def close(self) -> None:
+        self.ctx.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def fetch_day(session: EvmSession, asof, window: int, quantiles: Sequence[float],
+              with_distribution: bool = True) -> DayInputs:
+    s = session
+    day = parse_date(asof)
+    if day is None:
+        day = s.last_date
+    elif day > s.last_date:
+        raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
+    elif day < s.first_date:
+        raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
+    t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
+    days = _days_from_table(t, s.chain, day, day, window)
+    if not days:
+        raise CostbasisError(f"no cohort data for {s.chain} on {day}")
+    d = days[0]
+    if with_distribution:
+        d.dist_prices, d.dist_supply = s.distribution(d.date)
+    return d
+
+
+def fetch_days(session: EvmSession, date_from, date_to, window: int, quantiles: Sequence[float],
+               with_distribution: bool = True, progress=None) -> list[DayInputs]:
+    s = session
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if first is None or last is None:
+        raise CostbasisError("--from and --to are both needed for a range")
+    last = _check_range(s, first, last)
+    first = max(first, s.first_date)
+    t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
+    days = _days_from_table(t, s.chain, first, last, window)
+    if not days:
+        raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
+    if with_distribution:
+        for i, d in enumerate(days):
+            d.dist_prices, d.dist_supply = s.distribution(d.date)
+            if progress:
+                progress(i + 1, len(days))
+    return days
+
+
+def _evm_columns(t: pa.Table) -> pa.Table:
+    renamed = t.rename_columns([SUPPLY_COLUMN if n == "supply_btc" else n for n in t.column_names])
+    return renamed.replace_schema_metadata(t.schema.metadata)  # date, price_usd, chain for the CLI
+
+
+def evm_bands(store, chain: str | None = None, asof: date | str | None = None, price: float | None = None,
+              window: int = 365, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+              merge_pct: float = DEFAULT_MERGE_PCT, clusters: ClusterParams | None = None,
+              method: str = "avg", token: str | None = None, asset: str | None = None,
+              decimals: int | None = None) -> pa.Table:
+    """costbasis.bands.assemble.bands on an EVM chain; the supply column is `supply`."""
+    if window < 2:
+        raise CostbasisError(f"--window must be at least 2 days, got {window}")
+    with EvmSession(store, chain, method, token, asset, decimals) as s:
+        day = fetch_day(s, asof, window, quantiles, with_distribution=True)
+    return _evm_columns(bands_for_day(day, price, window, quantiles, merge_pct, clusters))
+
+
+def evm_bands_series(store, chain: str | None, date_from: date | str, date_to: date | str,
+                     window: int = 365, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                     merge_pct: float = DEFAULT_MERGE_PCT, clusters: ClusterParams | None = None,
+                     with_urpd: bool = True, progress=None, method: str = "avg", token: str | None = None,
+                     asset: str | None = None, decimals: int | None = None) -> pa.Table:
+    """costbasis.bands.assemble.bands_series on an EVM chain (long format, `supply` column)."""
+    if window < 2:
+        raise CostbasisError(f"--window must be at least 2 days, got {window}")
+    with EvmSession(store, chain, method, token, asset, decimals) as s:
+        days = fetch_days(s, date_from, date_to, window, quantiles, with_distribution=with_urpd, progress=progress)
+    parts = []
+    for day in days:
+        if day.price is None or not day.price > 0:
+            continue
+        supply = SupplyIndex(day.dist_prices, day.dist_supply) if with_urpd else None
+        t = assemble_levels(all_levels(day, window, quantiles, clusters), day.price, supply, merge_pct)
+        n = t.num_rows
+        t = t.add_column(0, "price_usd", pa.array([day.price] * n, pa.float64()))
+        t = t.add_column(0, "date", pa.array([day.date] * n, pa.date32()))
+        parts.append(t)
+    if not parts:
+        empty = pa.schema([("date", pa.date32()), ("price_usd", pa.float64())] + list(BANDS_SCHEMA))
+        return _evm_columns(empty.empty_table())
+    return _evm_columns(pa.concat_tables(parts))

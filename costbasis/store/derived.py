@@ -1,0 +1,98 @@
+"""Derived datasets of a chain: state computed from the committed tables and kept between runs.
+
+Layout: `<cache>/<chain>/_derived/<name>/state.json` plus segment files `<table>-<gen>.parquet`.
+state.json is the only entry point: it lists the segment files of every table and whatever the
+owner records (e.g. the (height, hash) the state was built from, so it can tell a rollback).
+A commit writes the new segment files atomically, then rewrites state.json atomically, then
+deletes files no longer listed, so a reader sees either the old or the new state, never a mix,
+and a process killed mid-commit leaves invisible files that the next commit removes.
+The folder sits one level below `_derived/`, so ChainStore.remove_uncommitted never touches it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+
+from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
+
+STATE = "state.json"
+
+
+class DerivedSet:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self) -> dict | None:
+        """The committed state (with its "tables" file lists) or None when absent or unreadable."""
+        p = self.path / STATE
+        if not p.is_file():
+            return None
+        try:
+            st = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        if not all((self.path / f).is_file() for files in st.get("tables", {}).values() for f in files):
+            return None
+        return st
+
+    def files(self, state: dict, table: str) -> list[Path]:
+        return [self.path / f for f in state.get("tables", {}).get(table, [])]
+
+    @contextmanager
+    def lock(self) -> Iterator[bool]:
+        """Exclusive writer lock; yields False (compute without saving) when another process holds
+        it or the cache is not writable."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = False
+            yield got
+        finally:
+            os.close(fd)
+
+    def commit(self, state: dict, append: dict[str, pa.Table] | None = None,
+               replace: dict[str, pa.Table] | None = None, gen: int = 0) -> dict:
+        """Add segment files to tables (`append`) or make one file the whole table (`replace`),
+        then publish `state` (its "tables" key is filled in here). Call under lock()."""
+        old = self.load() or {}
+        tables = {t: list(f) for t, f in old.get("tables", {}).items()}
+        for kind, items in (("append", append or {}), ("replace", replace or {})):
+            for table, data in items.items():
+                name = f"{table}-{gen:08d}.parquet"
+                # DuckDB's parallel aggregation returns rows in any order: sort so the same state
+                # always gives byte-identical files (the demo promises byte-identical Parquet).
+                data = data.sort_by([(c, "ascending") for c in data.column_names])
+                atomic_write_table(self.path / name, data, row_group_size=16384)
+                tables[table] = (tables.get(table, []) if kind == "append" else []) + [name]
+        state = dict(state, tables=tables)
+        atomic_write_bytes(self.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
+        listed = {f for files in tables.values() for f in files}
+        for f in self.path.iterdir():
+            if f.suffix == ".parquet" and f.name not in listed or f.name.startswith(".tmp-"):
+                f.unlink(missing_ok=True)
+        return state
+
+    def clear(self) -> None:
+        """Drop the state (call under lock())."""
+        (self.path / STATE).unlink(missing_ok=True)
+        for f in self.path.glob("*.parquet"):
+            f.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
