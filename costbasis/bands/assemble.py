@@ -104,6 +104,12 @@ def bands_series(store, chain: str | None, date_from: date | str, date_to: date 
         raise inputs.CostbasisError(f"--window must be at least 2 days, got {window}")
     days = inputs.fetch_days(store, chain, date_from, date_to, window, quantiles, with_distribution=with_urpd,
                              progress=progress)
+    return series_from_days(days, window, quantiles, merge_pct, clusters, with_urpd)
+
+
+def series_from_days(days, window: int, quantiles: Sequence[float], merge_pct: float,
+                     clusters: ClusterParams | None, with_urpd: bool) -> pa.Table:
+    """Long-format levels (SERIES_SCHEMA) for prepared day inputs, each against its own price."""
     parts = []
     for day in days:
         if day.price is None or not day.price > 0:

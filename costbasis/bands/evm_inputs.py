@@ -12,15 +12,14 @@ The output names the supply column `supply` (ETH or whole token units), not `sup
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 
-from costbasis.bands.assemble import BANDS_SCHEMA, all_levels, assemble_levels, bands_for_day
-from costbasis.bands.classify import SupplyIndex
-from costbasis.bands.inputs import EPOCH, DayInputs, _check_range, _days_from_table, day_to_date, parse_date
+from costbasis.bands.assemble import bands_for_day, series_from_days
+from costbasis.bands.inputs import EPOCH, day_to_date, session_day, session_days
 from costbasis.bands.merge import DEFAULT_MERGE_PCT
 from costbasis.bands.quantile_levels import DEFAULT_QUANTILES
 from costbasis.bands.urpd_clusters import ClusterParams
@@ -75,46 +74,6 @@ class EvmSession:
         self.close()
 
 
-def fetch_day(session: EvmSession, asof, window: int, quantiles: Sequence[float],
-              with_distribution: bool = True) -> DayInputs:
-    s = session
-    day = parse_date(asof)
-    if day is None:
-        day = s.last_date
-    elif day > s.last_date:
-        raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
-    elif day < s.first_date:
-        raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
-    t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
-    days = _days_from_table(t, s.chain, day, day, window)
-    if not days:
-        raise CostbasisError(f"no cohort data for {s.chain} on {day}")
-    d = days[0]
-    if with_distribution:
-        d.dist_prices, d.dist_supply = s.distribution(d.date)
-    return d
-
-
-def fetch_days(session: EvmSession, date_from, date_to, window: int, quantiles: Sequence[float],
-               with_distribution: bool = True, progress=None) -> list[DayInputs]:
-    s = session
-    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    if first is None or last is None:
-        raise CostbasisError("--from and --to are both needed for a range")
-    last = _check_range(s, first, last)
-    first = max(first, s.first_date)
-    t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
-    days = _days_from_table(t, s.chain, first, last, window)
-    if not days:
-        raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
-    if with_distribution:
-        for i, d in enumerate(days):
-            d.dist_prices, d.dist_supply = s.distribution(d.date)
-            if progress:
-                progress(i + 1, len(days))
-    return days
-
-
 def _evm_columns(t: pa.Table) -> pa.Table:
     renamed = t.rename_columns([SUPPLY_COLUMN if n == "supply_btc" else n for n in t.column_names])
     return renamed.replace_schema_metadata(t.schema.metadata)  # date, price_usd, chain for the CLI
@@ -129,7 +88,7 @@ def evm_bands(store, chain: str | None = None, asof: date | str | None = None, p
     if window < 2:
         raise CostbasisError(f"--window must be at least 2 days, got {window}")
     with EvmSession(store, chain, method, token, asset, decimals) as s:
-        day = fetch_day(s, asof, window, quantiles, with_distribution=True)
+        day = session_day(s, asof, window, quantiles, with_distribution=True)
     return _evm_columns(bands_for_day(day, price, window, quantiles, merge_pct, clusters))
 
 
@@ -142,18 +101,5 @@ def evm_bands_series(store, chain: str | None, date_from: date | str, date_to: d
     if window < 2:
         raise CostbasisError(f"--window must be at least 2 days, got {window}")
     with EvmSession(store, chain, method, token, asset, decimals) as s:
-        days = fetch_days(s, date_from, date_to, window, quantiles, with_distribution=with_urpd, progress=progress)
-    parts = []
-    for day in days:
-        if day.price is None or not day.price > 0:
-            continue
-        supply = SupplyIndex(day.dist_prices, day.dist_supply) if with_urpd else None
-        t = assemble_levels(all_levels(day, window, quantiles, clusters), day.price, supply, merge_pct)
-        n = t.num_rows
-        t = t.add_column(0, "price_usd", pa.array([day.price] * n, pa.float64()))
-        t = t.add_column(0, "date", pa.array([day.date] * n, pa.date32()))
-        parts.append(t)
-    if not parts:
-        empty = pa.schema([("date", pa.date32()), ("price_usd", pa.float64())] + list(BANDS_SCHEMA))
-        return _evm_columns(empty.empty_table())
-    return _evm_columns(pa.concat_tables(parts))
+        days = session_days(s, date_from, date_to, window, quantiles, with_distribution=with_urpd, progress=progress)
+    return _evm_columns(series_from_days(days, window, quantiles, merge_pct, clusters, with_urpd))

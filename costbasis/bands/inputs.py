@@ -112,41 +112,52 @@ def _check_range(session: EngineSession, first: date, last: date) -> date:
     return min(last, session.last_date)
 
 
-def fetch_days(store, chain: str | None, date_from, date_to, window: int, quantiles: Sequence[float],
-               with_distribution: bool = True, progress=None) -> list[DayInputs]:
+def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
+                 with_distribution: bool = True, progress=None) -> list[DayInputs]:
+    """Day inputs for [date_from, date_to] from an open session (EngineSession or the EVM one)."""
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if first is None or last is None:
         raise CostbasisError("--from and --to are both needed for a range")
-    with EngineSession(store, chain) as s:
-        last = _check_range(s, first, last)
-        first = max(first, s.first_date)
-        t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
-        days = _days_from_table(t, s.chain, first, last, window)
-        if not days:
-            raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
-        if with_distribution:
-            for i, d in enumerate(days):
-                d.dist_prices, d.dist_supply = s.distribution(d.date)
-                if progress:
-                    progress(i + 1, len(days))
+    last = _check_range(s, first, last)
+    first = max(first, s.first_date)
+    t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
+    days = _days_from_table(t, s.chain, first, last, window)
+    if not days:
+        raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
+    if with_distribution:
+        for i, d in enumerate(days):
+            d.dist_prices, d.dist_supply = s.distribution(d.date)
+            if progress:
+                progress(i + 1, len(days))
     return days
+
+
+def session_day(s, asof, window: int, quantiles: Sequence[float], with_distribution: bool = True) -> DayInputs:
+    """Day inputs for `asof` (default: the last stored day) from an open session."""
+    day = parse_date(asof)
+    if day is None:
+        day = s.last_date
+    elif day > s.last_date:
+        raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
+    elif day < s.first_date:
+        raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
+    t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
+    days = _days_from_table(t, s.chain, day, day, window)
+    if not days:
+        raise CostbasisError(f"no cohort data for {s.chain} on {day}")
+    d = days[0]
+    if with_distribution:
+        d.dist_prices, d.dist_supply = s.distribution(d.date)
+    return d
+
+
+def fetch_days(store, chain: str | None, date_from, date_to, window: int, quantiles: Sequence[float],
+               with_distribution: bool = True, progress=None) -> list[DayInputs]:
+    with EngineSession(store, chain) as s:
+        return session_days(s, date_from, date_to, window, quantiles, with_distribution, progress)
 
 
 def fetch_day(store, chain: str | None, asof, window: int, quantiles: Sequence[float],
               with_distribution: bool = True) -> DayInputs:
-    day = parse_date(asof)
     with EngineSession(store, chain) as s:
-        if day is None:
-            day = s.last_date
-        elif day > s.last_date:
-            raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
-        elif day < s.first_date:
-            raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
-        t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
-        days = _days_from_table(t, s.chain, day, day, window)
-        if not days:
-            raise CostbasisError(f"no cohort data for {s.chain} on {day}")
-        d = days[0]
-        if with_distribution:
-            d.dist_prices, d.dist_supply = s.distribution(d.date)
-    return d
+        return session_day(s, asof, window, quantiles, with_distribution)
