@@ -24,33 +24,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, suffix: str, write) -> None:
+    """Call write(tmp_path) on a temp file beside `path`, fsync it, rename it over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_table(path: Path, table: pa.Table, **write_opts) -> None:
-    """`write_opts` go to pq.write_table (e.g. row_group_size) on top of the fixed settings."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, **{**PARQUET_OPTS, **write_opts})
+        write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -61,3 +42,12 @@ def atomic_write_table(path: Path, table: pa.Table, **write_opts) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    _atomic_write(path, "", lambda tmp: Path(tmp).write_bytes(data))
+
+
+def atomic_write_table(path: Path, table: pa.Table, **write_opts) -> None:
+    """`write_opts` go to pq.write_table (e.g. row_group_size) on top of the fixed settings."""
+    _atomic_write(path, ".parquet", lambda tmp: pq.write_table(table, tmp, **{**PARQUET_OPTS, **write_opts}))
