@@ -3,7 +3,9 @@
 libbitcoinkernel (py-bitcoinkernel) validates the datadir, detects the lock and locates
 the active chain (height -> hash). Block and undo bytes are then read directly from the
 blk/rev files (positions from the LevelDB block index) and parsed in bulk by
-costbasis.bitcoin.parser: walking kernel objects runs at ~12k tx/s, the direct read far faster.
+costbasis.bitcoin.fastparse (numba, a whole batch per call; parser.py is the plain-Python
+reference and the fallback without numba/libcrypto): walking kernel objects runs at ~12k tx/s.
+The next batch is parsed on a background thread while the current one is written.
 The kernel and the LevelDB reader are never open at the same time (one writer per database).
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -22,10 +26,16 @@ from costbasis.bitcoin.consensus import median_time_past, params
 from costbasis.bitcoin.parser import BlockColumns, parse_block, sha256d
 from costbasis.bitcoin.source import BlockBatch
 from costbasis.bitcoin.tables import ScriptCache, make_batch
+
+try:  # numba + OpenSSL bulk parser; the plain-Python parser gives the same rows, slower
+    from costbasis.bitcoin import fastparse
+except ImportError:  # pragma: no cover - no numba or no usable libcrypto
+    fastparse = None
 from costbasis.errors import CostbasisError
 
-# Upper bound on transactions per batch whatever --batch-blocks says: rows live in Python lists
-# until the batch is committed, so this bounds peak RSS (~1 GB at 250k mainnet-like txs).
+# Upper bound on transactions per batch whatever --batch-blocks says: a batch's block bytes, column
+# arrays and Arrow tables stay in memory until it is committed (and one more is parsed meanwhile),
+# so this bounds peak RSS whatever the chain length.
 MAX_BATCH_TXS = 100_000
 
 CHAIN_TYPES = {"main": "MAINNET", "testnet": "TESTNET", "testnet4": "TESTNET_4", "signet": "SIGNET",
@@ -125,6 +135,10 @@ class DatadirSource:
         return self._kernel.hash_bytes(height)[::-1].hex()
 
     def read(self, start: int, end: int, batch_blocks: int = 500) -> Iterator[BlockBatch]:
+        """Batches in height order. The next batch is read and parsed on a background thread while the
+        caller commits the current one: the numba kernels and Arrow release the GIL, as does the Parquet
+        writer, so on two cores parsing and writing overlap. At most two batches are alive at a time
+        (the one being committed and the next one), so RSS stays flat."""
         end = min(end, self._tip)
         if start > end:
             return
@@ -132,15 +146,54 @@ class DatadirSource:
         index = BlockIndex(self.dir / "blocks")
         files = BlockFiles(self.dir / "blocks", self.params.magic)
         cache = ScriptCache(self.network)
+        ready: queue.Queue = queue.Queue(maxsize=1)
+        slots = threading.Semaphore(2)   # batches alive: taken before parsing one, freed once it is committed
+        stop = threading.Event()
+
+        def take_slot() -> bool:
+            while not stop.is_set():
+                if slots.acquire(timeout=0.1):
+                    return True
+            return False
+
+        def hand_over(item) -> bool:
+            while not stop.is_set():
+                try:
+                    ready.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                times = [self._entry(index, h).time for h in range(max(0, start - 10), start)]
+                first = start
+                while first <= end and take_slot():
+                    batch = self._read_batch(index, files, cache, first, min(first + batch_blocks - 1, end), times)
+                    if not hand_over(batch):
+                        return
+                    first = batch.last + 1
+                    del times[:-10]
+                hand_over(_DONE)
+            except BaseException as e:  # re-raised in the consumer, with its type and message
+                hand_over(_Failed(e))
+
+        worker = threading.Thread(target=produce, name="datadir-reader", daemon=True)
+        worker.start()
         try:
-            times = [self._entry(index, h).time for h in range(max(0, start - 10), start)]
-            first = start
-            while first <= end:
-                batch = self._read_batch(index, files, cache, first, min(first + batch_blocks - 1, end), times)
-                yield batch
-                first = batch.last + 1
-                del times[:-10]
+            while True:
+                item = ready.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, _Failed):
+                    raise item.exc
+                yield item
+                del item
+                slots.release()
         finally:
+            stop.set()
+            worker.join()
             files.close()
             index.close()
 
@@ -168,13 +221,11 @@ class DatadirSource:
         return e
 
     def _read_batch(self, index, files, cache, first, last, times) -> BlockBatch:
-        cols = BlockColumns()
-        hashes = {}
-        h_last = first
+        raws, undos, heights, medians, hashes = [], [], [], [], {}
+        n_tx = 0
         for h in range(first, last + 1):
-            if cols.tx_count >= MAX_BATCH_TXS:
+            if n_tx >= MAX_BATCH_TXS:
                 break  # keep memory flat on full blocks: cut the batch early, the next one resumes here
-            h_last = h
             e = self._entry(index, h)
             if e.data_pos < 0 or (h > 0 and e.undo_pos < 0):
                 raise CostbasisError(f"block {h} has no {'data' if e.data_pos < 0 else 'undo data'} in the "
@@ -183,13 +234,35 @@ class DatadirSource:
             if sha256d(raw[:80]) != e.hash:
                 raise CostbasisError(f"corrupt block data at height {h} in blk{e.file:05d}.dat "
                                      f"(header hash differs from the block index)")
-            undo = files.undo(e.file, e.undo_pos, e.prev) if h > 0 else None
+            raws.append(raw)
+            undos.append(files.undo(e.file, e.undo_pos, e.prev) if h > 0 else None)
             times.append(e.time)
-            bhash = parse_block(raw, h, undo, cols, median_time_past(times))
-            if bhash != e.hash[::-1].hex():
-                raise CostbasisError(f"corrupt block data at height {h}: hash {bhash} != index {e.hash[::-1].hex()}")
-            hashes[h] = bhash
-        batch = make_batch(self.network, first, h_last, hashes, cols.blocks, cols.outputs, cols.inputs,
-                           tx_count=cols.tx_count, cache=cache)
-        cache.clear()
-        return batch
+            heights.append(h)
+            medians.append(median_time_past(times))
+            hashes[h] = e.hash[::-1].hex()   # checked against the parsed header hash below
+            n_tx += e.n_tx
+        if fastparse is not None:
+            blocks, outputs, inputs = fastparse.parse_blocks(raws, undos, heights, medians)
+            tx_count = int(np.sum(blocks["tx_count"], dtype=np.int64))
+        else:
+            cols = BlockColumns()
+            for raw, undo, h, mt in zip(raws, undos, heights, medians):
+                parse_block(raw, h, undo, cols, mt)
+            blocks, outputs, inputs, tx_count = cols.blocks, cols.outputs, cols.inputs, cols.tx_count
+        for h, bh in zip(heights, _as_list(blocks["hash"])):
+            if bh != hashes[h]:
+                raise CostbasisError(f"corrupt block data at height {h}: hash {bh} != index {hashes[h]}")
+        return make_batch(self.network, first, heights[-1], hashes, blocks, outputs, inputs,
+                          tx_count=tx_count, cache=cache)
+
+
+_DONE = object()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _as_list(col) -> list:
+    return col.to_pylist() if hasattr(col, "to_pylist") else list(col)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from struct import Struct
+from struct import error as StructError
 
 from costbasis.errors import CostbasisError
 
@@ -78,7 +79,7 @@ def parse_undo(u: bytes) -> list[list[tuple[int, bool, int, bytes]]]:
     """CBlockUndo -> per non-coinbase tx, per input: (created_height, is_coinbase, value, script)."""
     try:
         return _parse_undo(u)
-    except (IndexError, ValueError) as e:
+    except (IndexError, ValueError, OverflowError, StructError) as e:  # a length field pointing past the end
         raise ParseError(f"corrupt undo data ({e})") from None
 
 
@@ -152,7 +153,7 @@ def parse_block(raw: bytes, height: int, undo: bytes | None, cols: BlockColumns,
     coins are unknown (then no input rows are written and fees is null)."""
     try:
         return _parse_block(raw, height, undo, cols, median_time)
-    except (IndexError, ValueError) as e:
+    except (IndexError, ValueError, OverflowError, StructError) as e:  # a length field pointing past the end
         raise ParseError(f"corrupt block data at height {height} ({e})") from None
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 # Fixed writer settings so the same rows always give byte-identical files.
-PARQUET_OPTS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True)
+PARQUET_OPTS = dict(compression="zstd", compression_level=1, use_dictionary=True, write_statistics=True)
 
 
 def _fsync_dir(path: Path) -> None:
