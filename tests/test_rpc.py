@@ -180,6 +180,13 @@ def test_cookie_auth_and_password_hygiene(chain, tmp_path):
         assert r.returncode == 0, r.stderr
         assert Store(tmp_path / "c").chain("bitcoin-regtest").tip()[0] == 20
         assert secret not in r.stdout + r.stderr
+        # the CLI finds the cookie in the node's datadir when no credentials are given
+        r = run_cli("ingest", "bitcoin", "--rpc-url", srv.url, "--datadir", str(d), "--network", "regtest",
+                    "--confirmations", "0", "--end", "30", "--no-progress", "--rpc-timeout", "5", "--rpc-retries", "1",
+                    cache=tmp_path / "c")
+        assert r.returncode == 0, r.stderr
+        assert Store(tmp_path / "c").chain("bitcoin-regtest").tip()[0] == 30
+        assert secret not in r.stdout + r.stderr
     with BitcoindRpcServer(data=data, user="alice", password=PASSWORD) as srv:
         with pytest.raises(CostbasisError) as e:
             RpcSource(f"http://alice:{PASSWORD}x@127.0.0.1:{srv.port}", retries=0)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from costbasis.cli.common import store_from
-from costbasis.errors import CostbasisError, UsageError
+from costbasis.errors import UsageError
 
 ingest_app = typer.Typer(help="Ingest blocks into the Parquet store (resumable, reorg-safe).\n\n"
                               "Example: costbasis ingest bitcoin --datadir ~/.bitcoin",
@@ -21,7 +21,8 @@ NETWORKS = ("main", "testnet", "testnet4", "signet", "regtest")
 @ingest_app.command("bitcoin")
 def bitcoin_cmd(
     ctx: typer.Context,
-    datadir: Optional[Path] = typer.Option(None, "--datadir", help="Bitcoin Core datadir (bitcoind stopped)."),
+    datadir: Optional[Path] = typer.Option(None, "--datadir",
+                                           help="Bitcoin Core datadir (bitcoind stopped). With --rpc-url: where to find the .cookie."),
     network: Optional[str] = typer.Option(None, "--network",
                                           help="main|testnet|testnet4|signet|regtest (datadir default main; RPC: asked from the node)."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="Bitcoin Core JSON-RPC URL, e.g. http://127.0.0.1:8332."),
@@ -30,6 +31,8 @@ def bitcoin_cmd(
                                                help="RPC password (never printed)."),
     rpc_cookie: Optional[Path] = typer.Option(None, "--rpc-cookie", help="Cookie file (default auth when given)."),
     workers: int = typer.Option(4, "--workers", help="Concurrent RPC requests."),
+    rpc_timeout: Optional[float] = typer.Option(None, "--rpc-timeout", help="Seconds per RPC request (default 30)."),
+    rpc_retries: Optional[int] = typer.Option(None, "--rpc-retries", help="Retries with backoff per request (default 5)."),
     start: Optional[int] = typer.Option(None, "--start", help="First height (only for an empty store)."),
     end: Optional[int] = typer.Option(None, "--end", help="Last height to ingest (default: the tip)."),
     confirmations: Optional[int] = typer.Option(None, "--confirmations",
@@ -40,24 +43,25 @@ def bitcoin_cmd(
     """Ingest Bitcoin blocks from a stopped Bitcoin Core datadir or from a node's JSON-RPC.
 
     Example: costbasis ingest bitcoin --datadir ~/.bitcoin --end 200000
+
+    Example: costbasis ingest bitcoin --rpc-url http://127.0.0.1:8332 --datadir ~/.bitcoin --confirmations 6
     """
     from costbasis.bitcoin.ingest import DEFAULT_BATCH_BLOCKS, ingest
 
     if network is not None and network not in NETWORKS:
         raise UsageError(f"unknown --network {network!r}; use one of {', '.join(NETWORKS)}")
-    if (datadir is None) == (rpc_url is None):
-        raise UsageError("give exactly one of --datadir PATH or --rpc-url URL")
-    if datadir is not None:
+    if datadir is None and rpc_url is None:
+        raise UsageError("give --datadir PATH (read the files) or --rpc-url URL (ask a running node)")
+    if rpc_url is None:
         from costbasis.bitcoin.datadir import DatadirSource
         source = DatadirSource(datadir, network or "main")
         conf = 0 if confirmations is None else confirmations
     else:
-        try:
-            from costbasis.bitcoin.rpc import RpcSource
-        except ModuleNotFoundError as e:
-            raise CostbasisError(f"RPC source not available ({e.name})") from None
-        source = RpcSource(url=rpc_url, user=rpc_user, password=rpc_password, cookie=rpc_cookie, workers=workers,
-                           network=network)
+        from costbasis.bitcoin.rpc import rpc_source_from_options
+
+        # with a datadir and no explicit credentials, the node's cookie there authenticates us
+        source = rpc_source_from_options(rpc_url, rpc_user, rpc_password, rpc_cookie, workers=workers,
+                                         network=network, datadir=datadir, timeout=rpc_timeout, retries=rpc_retries)
         conf = 6 if confirmations is None else confirmations
     try:
         s = ingest(source, store_from(ctx), start=start, end=end, confirmations=conf,
