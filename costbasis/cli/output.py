@@ -84,15 +84,17 @@ def render(table: pa.Table, fmt: str = "table", out: Path | None = None, title: 
         rt = RTable(title=title, show_lines=False, header_style="bold")
         for f in table.schema:
             numeric = pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
-            rt.add_column(f.name, justify="right" if numeric else "left")
-        for r in table.to_pylist():
-            style = highlight(r) if highlight else None
-            rt.add_row(*(_fmt_cell(v) for v in r.values()), style=style)
+            rt.add_column(f.name, justify="right" if numeric else "left", no_wrap=True)
+        cells = [[_fmt_cell(v) for v in r.values()] for r in table.to_pylist()]
+        for r, row in zip(table.to_pylist(), cells):
+            rt.add_row(*row, style=highlight(r) if highlight else None)
+        # wide enough that no header or number is cut: a truncated figure is worse than a long line
+        need = 1 + sum(3 + max([len(f.name)] + [len(row[i]) for row in cells]) for i, f in enumerate(table.schema))
         if out is None:
-            Console(width=max(120, Console().width)).print(rt)
+            Console(width=max(120, Console().width, need)).print(rt)
             return
         buf = io.StringIO()
-        Console(file=buf, width=200, no_color=True).print(rt)
+        Console(file=buf, width=max(200, need), no_color=True).print(rt)
         data = buf.getvalue().encode()
     if out is None:
         sys.stdout.buffer.write(data)
