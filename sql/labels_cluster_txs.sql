@@ -1,10 +1,9 @@
 -- Transactions spending coins of >= 2 distinct scripts, and whether they are CoinJoin-shaped:
 -- >= $cj_min_inputs inputs and >= $cj_min_equal outputs of one equal value. Common-input
 -- ownership does not hold for CoinJoins (several owners sign one tx), so they are left out.
--- first_script (the smallest input script) is the node every other input script is linked to.
 CREATE OR REPLACE TEMP TABLE cluster_txs AS
 WITH multi AS (
-    SELECT height, tx_index, count(*) AS n_in, min(script) AS first_script
+    SELECT height, tx_index, count(*) AS n_in
     FROM inputs WHERE script IS NOT NULL
     GROUP BY height, tx_index
     HAVING min(script) <> max(script)
@@ -12,11 +11,12 @@ WITH multi AS (
 eq AS (
     SELECT height, tx_index, max(c) AS max_equal
     FROM (SELECT o.height, o.tx_index, o.value, count(*) AS c
-          FROM outputs o SEMI JOIN multi m ON o.height = m.height AND o.tx_index = m.tx_index
+          FROM outputs o SEMI JOIN (SELECT height, tx_index FROM multi WHERE n_in >= $cj_min_inputs) m
+               ON o.height = m.height AND o.tx_index = m.tx_index
           WHERE o.value > 0
           GROUP BY o.height, o.tx_index, o.value)
     GROUP BY height, tx_index
 )
-SELECT m.height, m.tx_index, m.n_in, m.first_script, coalesce(e.max_equal, 0) AS max_equal,
+SELECT m.height, m.tx_index, m.n_in, coalesce(e.max_equal, 0) AS max_equal,
        (m.n_in >= $cj_min_inputs AND coalesce(e.max_equal, 0) >= $cj_min_equal) AS is_coinjoin
 FROM multi m LEFT JOIN eq e ON e.height = m.height AND e.tx_index = m.tx_index;

@@ -1,9 +1,9 @@
 """One DuckDB connection with everything the flow and whale SQL reads.
 
 Views: the chain tables (blocks, outputs, inputs), `xlabels` (script -> exchange
-entity), `prices` (date, price_usd, time), `clusters` (script -> cluster, written by
-`labels expand`; empty when never run) and `exchange_txs` (temp table, built once per
-connection from sql/flows_exchange_txs.sql).
+entity), `prices` (date, price_usd, time) and the stored flow tables of costbasis/flows/stored.py
+(`exchange_txs`, `deposit_sources`, `deposit_coins`), brought up to the chain tip on open: the
+chain is scanned only for blocks those tables have not seen yet.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pyarrow as pa
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, sql_text
 from costbasis.errors import CostbasisError
+from costbasis.flows.stored import flow_tables
 from costbasis.labels.dataset import exchange_scripts
 from costbasis.store import Store
 
@@ -66,17 +67,19 @@ def open_flows(store: Store, chain: str | None = None, threads: int | None = Non
         raise CostbasisError("no Bitcoin exchange labels stored; run `costbasis labels import FILE` first")
     register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
     register_arrow(con, "prices", load_btc_prices(store, required=require_prices))
-    cl = store.read_dataset("clusters", name)
-    register_arrow(con, "clusters", cl.select(CLUSTERS.names) if cl is not None else CLUSTERS.empty_table())
+    ft = flow_tables(store, con, name, xl)
+    for t, data in ft.tables.items():
+        register_arrow(con, t, data)
     return con, name
 
 
 def height_range(con: duckdb.DuckDBPyConnection, t_from: int, t_to: int) -> tuple[int, int]:
     """Heights whose block time is in [t_from, t_to) (so range files are pruned by height)."""
     lo, hi = con.execute("SELECT min(height), max(height) FROM blocks WHERE time >= ? AND time < ?",
-                         [t_from, t_to]).fetchone()
+                         [t_from, t_to]).fetchall()[0]
     return (lo, hi) if lo is not None else (1, 0)
 
 
 def build_exchange_txs(con: duckdb.DuckDBPyConnection, h_lo: int, h_hi: int) -> None:
+    """Temp table exchange_txs for heights [h_lo, h_hi] straight from the chain (the stored one is faster)."""
     con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_lo, "h_hi": h_hi})

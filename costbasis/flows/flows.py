@@ -1,4 +1,5 @@
-"""Exchange inflow, outflow and netflow per day or hour (sql/flows_exchange_txs.sql, sql/flows_by_period.sql)."""
+"""Exchange inflow, outflow and netflow per day or hour: sql/flows_by_period.sql over the stored
+exchange_txs (sql/flows_exchange_txs.sql, kept up to date by costbasis/flows/stored.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pyarrow as pa
 
 from costbasis.engine.db import run
 from costbasis.errors import CostbasisError
-from costbasis.flows.context import build_exchange_txs, height_range, open_flows, time_bounds
+from costbasis.flows.context import open_flows, time_bounds
 from costbasis.store import Store
 
 UNITS = ("day", "hour")
@@ -22,10 +23,8 @@ def exchange_flows(store: Store, chain: str | None = None, date_from=None, date_
     t_from, t_to = time_bounds(date_from, date_to)
     con, _ = open_flows(store, chain, threads=threads)
     if entity is not None and not con.execute("SELECT count(*) FROM xlabels WHERE lower(entity) = lower(?)",
-                                              [entity]).fetchone()[0]:
+                                              [entity]).fetchall()[0][0]:
         raise CostbasisError(f"no Bitcoin exchange labels for entity {entity!r}; see `costbasis labels list`")
-    h_lo, h_hi = height_range(con, t_from, t_to)
-    build_exchange_txs(con, h_lo, h_hi)
     t = run(con, "flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
                                      "t_from": t_from, "t_to": t_to})
     if by == "day":

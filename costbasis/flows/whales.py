@@ -15,7 +15,7 @@ import pyarrow as pa
 from costbasis.engine.db import register_arrow, run
 from costbasis.errors import CostbasisError
 from costbasis.flows.age_bands import age_bands_table
-from costbasis.flows.context import build_exchange_txs, day_start, height_range, open_flows, parse_day
+from costbasis.flows.context import day_start, open_flows, parse_day
 from costbasis.store import Store
 
 WHALE_HOLDING_BTC = 1000
@@ -37,11 +37,9 @@ def _utc_day(t: int) -> date:
 
 
 def _deposits(con, t_from: int, t_to: int, min_btc, min_usd) -> pa.Table:
-    h_lo, h_hi = height_range(con, t_from, t_to)
-    build_exchange_txs(con, h_lo, h_hi)
     register_arrow(con, "age_bands", age_bands_table())
     return run(con, "whales_deposits", {
-        "t_from": t_from, "t_to": t_to, "h_lo": h_lo, "h_hi": h_hi,
+        "t_from": t_from, "t_to": t_to,
         "min_sats": int(round((min_btc if min_btc is not None else 100) * SATS)),
         "min_usd": float(min_usd) if min_usd is not None else None,
         "whale_sats": WHALE_HOLDING_BTC * SATS})
@@ -70,7 +68,7 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     if f and t and f > t:
         raise CostbasisError(f"--from {f} is after --to {t}")
     con, _ = open_flows(store, chain, threads=threads, require_prices=True)
-    first, last = con.execute("SELECT min(time), max(time) FROM blocks WHERE height > 0").fetchone()
+    first, last = con.execute("SELECT min(time), max(time) FROM blocks WHERE height > 0").fetchall()[0]
     if first is None:
         raise CostbasisError("no blocks stored")
     chain_from, chain_to = _utc_day(first), _utc_day(last)

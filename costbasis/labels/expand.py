@@ -2,9 +2,13 @@
 
 1. Sweep heuristic (sql/labels_sweep.sql): deposit addresses swept into a labeled exchange.
 2. Common-input-ownership clustering: union-find (costbasis.labels.unionfind) over the input
-   scripts of each non-CoinJoin transaction (sql/labels_cluster_*.sql); clusters are stored at
+   scripts of each non-CoinJoin transaction (sql/labels_cluster_*.sql: inputs are read twice, once to
+   find the multi-script txs, once for their scripts; each tx is a graph node joined to its input
+   scripts, so components equal the classic per-tx star edges'); clusters are stored at
    `clusters/<chain>.parquet` (script, cluster, address) for the whale source-wallet balances,
    and a cluster's unlabeled scripts inherit the one entity labeled inside it.
+3. The stored flow tables (costbasis/flows/stored.py: exchange txs, each deposit's source-wallet
+   balance) are rebuilt for the new labels and clusters, so flows/whales queries start fast.
 Derived labels carry `heuristic` (sweep | common_input) and `derived_from` (the labeled
 address they were derived from). Re-running replaces the previous derived labels of the chain.
 """
@@ -22,6 +26,7 @@ from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, run, sql_text
 from costbasis.errors import CostbasisError
 from costbasis.labels.dataset import IMPORTED, concat, exchange_scripts, read_labels, write_labels
+from costbasis.flows.stored import CLUSTERS_META, table_digest
 from costbasis.labels.unionfind import components
 from costbasis.store import Store
 
@@ -46,12 +51,15 @@ def cluster_scripts(con, cj_min_inputs: int = CJ_MIN_INPUTS, cj_min_equal: int =
     """(script, cluster, address) for every script in a cluster of >= 2 scripts, and stats."""
     t0 = time.perf_counter()
     con.execute(sql_text("labels_cluster_txs"), {"cj_min_inputs": cj_min_inputs, "cj_min_equal": cj_min_equal})
+    con.execute(sql_text("labels_cluster_inputs"))
     con.execute(sql_text("labels_cluster_scripts"))
-    n = con.execute("SELECT count(*) FROM cluster_scripts").fetchone()[0]
-    cj = con.execute("SELECT count(*) FROM cluster_txs WHERE is_coinjoin").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM cluster_scripts").fetchall()[0][0]
+    cj = con.execute("SELECT count(*) FROM cluster_txs WHERE is_coinjoin").fetchall()[0][0]
+    n_tx = con.execute("SELECT count(*) FROM cluster_txs WHERE NOT is_coinjoin").fetchall()[0][0]
     e = con.execute(sql_text("labels_cluster_edges")).fetchnumpy()
     t1 = time.perf_counter()
-    root = components(n, e["a"], e["b"])
+    # nodes 0..n-1 are scripts, n.. are txs: a component's smallest id is always a script's
+    root = components(n + n_tx, e["a"], np.asarray(e["b"], np.int64) + (n - 1))[:n]
     t2 = time.perf_counter()
     sizes = np.bincount(root, minlength=n)
     ids = np.nonzero(sizes[root] >= 2)[0]
@@ -78,7 +86,7 @@ def _derived(rows: pa.Table, chain: str, heuristic: str) -> pa.Table:
 
 
 def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = CJ_MIN_INPUTS,
-                  cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False) -> ExpandResult:
+                  cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False, build_flows: bool = True) -> ExpandResult:
     con, name = connect(store, chain, "bitcoin", schemas=TABLES)
     base = exchange_scripts(store, imported_only=True)
     if base.num_rows == 0:
@@ -118,7 +126,9 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         if bar:
             bar.stop()
 
-    store.write_dataset("clusters", name, clusters)
+    # the content digest tells the stored flow tables (costbasis/flows/stored.py) the clusters changed
+    store.write_dataset("clusters", name, clusters.replace_schema_metadata(
+        {CLUSTERS_META: table_digest(clusters).encode()}))
     old = read_labels(store)
     if old.num_rows:
         keep = pc.or_(pc.equal(old["heuristic"], IMPORTED), pc.not_equal(old["chain"], name))
@@ -126,6 +136,12 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
     new_sweep = _derived(sweep, name, "sweep")
     new_common = _derived(common, name, "common_input")
     write_labels(store, concat([old, new_sweep, new_common]))
+    if build_flows:
+        # balances of every deposit's source wallet, once per chain tip instead of once per query
+        t0 = time.perf_counter()
+        from costbasis.flows.context import open_flows
+        open_flows(store, name)
+        secs["flow_tables"] = time.perf_counter() - t0
 
     counts = {}
     for h, t in (("sweep", new_sweep), ("common_input", new_common)):

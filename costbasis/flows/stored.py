@@ -1,0 +1,219 @@
+"""Flow tables derived once from the whole chain and kept in the cache, so queries never rescan it.
+
+Three tables, written with Store.write_dataset as `flows/<chain>.<table>.parquet`:
+- `exchange_txs`    one row per (tx, exchange entity, direction), sql/flows_exchange_txs.sql;
+- `deposit_sources` per deposit candidate (exchange inflow tx with no exchange input): the source
+                    wallet's balance just before the tx, its size and address (sql/whales_source_*.sql);
+- `deposit_coins`   the deposited coins per (tx, created height), for age bands and cost basis.
+Queries (flows, whales) only filter and aggregate these; the threshold, the date range and the
+prices are applied at query time, so one build serves every query.
+
+Why this is exact: each row depends only on its own transaction and on blocks before it (a
+balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
+tip H-k plus the rows of blocks H-k+1..H: growing the chain appends, it never rewrites old rows.
+
+Staleness. Every file records, in its Parquet schema metadata, the chain tip (height, hash from
+ChainStore.tip()) it was built from, a fingerprint of the exchange labels and of the clusters
+dataset, identical in the three files. On open:
+- same tip, labels and clusters  -> used as is;
+- chain grew and the recorded tip is still on the chain (same hash at that height) -> extended
+  with the new blocks only;
+- anything else (rollback or reorg below the recorded tip, new labels, new clusters, files
+  from different builds, an older format) -> rebuilt from scratch.
+Each file is written atomically by the store; a reader that finds files of two states (a writer
+died between files) rebuilds, so a mix is never used. Content only depends on the inputs, so the
+same chain and labels give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from costbasis.engine.db import register_arrow, sql_text
+from costbasis.store import Store
+
+KIND = "flows"
+TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
+META_KEY = b"costbasis.flows"
+FORMAT = 1
+CLUSTERS_META = b"costbasis.clusters"   # content digest written by `labels expand`
+
+EXCHANGE_TXS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("txid", pa.string()),
+                          ("entity", pa.string()), ("direction", pa.string()), ("value", pa.int64()),
+                          ("from_exchange", pa.bool_()), ("time", pa.int64())])
+DEPOSIT_SOURCES = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("balance", pa.int64()),
+                             ("cluster_size", pa.int64()), ("source_cluster", pa.string())])
+DEPOSIT_COINS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("created_height", pa.int32()),
+                           ("value", pa.int64())])
+SCHEMAS = {"exchange_txs": EXCHANGE_TXS, "deposit_sources": DEPOSIT_SOURCES, "deposit_coins": DEPOSIT_COINS}
+
+
+@dataclass
+class FlowTables:
+    tables: dict[str, pa.Table]
+    state: dict
+    action: str          # "fresh" | "extended" | "rebuilt" | "empty"
+    seconds: float = 0.0
+    steps: dict | None = None
+
+
+def _name(chain: str, table: str) -> str:
+    return f"{chain}.{table}"
+
+
+def table_digest(table: pa.Table) -> str:
+    """sha256 of a table's content (one Arrow IPC stream of its combined chunks): deterministic."""
+    sink = pa.BufferOutputStream()
+    t = table.replace_schema_metadata(None).combine_chunks()
+    with pa.ipc.new_stream(sink, t.schema) as w:
+        w.write_table(t)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+def labels_fingerprint(xlabels: pa.Table) -> str:
+    """Digest of the (script, entity) pairs flows classify by, independent of row order."""
+    return table_digest(xlabels.select(["script", "entity"]).sort_by([("script", "ascending"), ("entity", "ascending")]))
+
+
+def clusters_fingerprint(store: Store, chain: str) -> str:
+    """The content digest `labels expand` stamps on clusters/<chain>.parquet (file identity otherwise)."""
+    path = store.dataset_path("clusters", chain)
+    if not path.is_file():
+        return "none"
+    md = pq.read_schema(path).metadata or {}
+    if CLUSTERS_META in md:
+        return md[CLUSTERS_META].decode()
+    st = path.stat()
+    return f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def read_state(store: Store, chain: str) -> tuple[dict | None, dict[str, pa.Table] | None]:
+    """(state, tables) of the stored build, or (None, None) when missing, partial or mixed."""
+    states = []
+    for t in TABLES:
+        path = store.dataset_path(KIND, _name(chain, t))
+        if not path.is_file():
+            return None, None
+        md = pq.read_schema(path).metadata or {}
+        if META_KEY not in md:
+            return None, None
+        states.append(json.loads(md[META_KEY]))
+    if any(s != states[0] for s in states) or states[0].get("format") != FORMAT:
+        return None, None
+    return states[0], None
+
+
+def _load(store: Store, chain: str) -> dict[str, pa.Table]:
+    out = {}
+    for t in TABLES:
+        tbl = store.read_dataset(KIND, _name(chain, t))
+        out[t] = tbl.replace_schema_metadata(None).cast(SCHEMAS[t])
+    return out
+
+
+def _write(store: Store, chain: str, tables: dict[str, pa.Table], state: dict) -> None:
+    md = {META_KEY: json.dumps(state, sort_keys=True).encode()}
+    for t in TABLES:
+        try:
+            store.write_dataset(KIND, _name(chain, t), tables[t].cast(SCHEMAS[t]).replace_schema_metadata(md))
+        except OSError:   # read-only cache: the query still works, it just is not kept
+            return
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pa.Table:
+    import warnings
+    res = con.execute(sql, params or {})
+    fetch = getattr(res, "to_arrow_table", None) or res.fetch_arrow_table
+    with warnings.catch_warnings():  # as engine.db.run: DuckDB 2.x warns that this path copies
+        warnings.simplefilter("ignore", UserWarning)
+        return fetch()
+
+
+def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int,
+                steps: dict | None = None) -> dict[str, pa.Table]:
+    """The three tables for the transactions of heights [h_from, h_to] (seconds per step into `steps`).
+
+    Needs the chain views, `xlabels` and `clusters`; balances read every block <= h_to.
+    """
+    import time
+    steps = {} if steps is None else steps
+    t = time.perf_counter()
+
+    def lap(name):
+        nonlocal t
+        now = time.perf_counter()
+        steps[name] = now - t
+        t = now
+    con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
+    lap("exchange_txs")
+    con.execute(sql_text("whales_source_keys"), {"h_from": h_from, "h_to": h_to})
+    lap("source_keys")
+    sources = _fetch(con, sql_text("whales_source_balances"), {"h_to": h_to})
+    lap("source_balances")
+    coins = _fetch(con, sql_text("whales_deposit_coins"), {"h_from": h_from, "h_to": h_to})
+    lap("deposit_coins")
+    # ordered, so an extended table is the full build's table row for row (and files are reproducible)
+    xt = _fetch(con, "SELECT height, tx_index, txid, entity, direction, value, from_exchange, time FROM exchange_txs "
+                     "ORDER BY height, tx_index, entity, direction")
+    con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys")   # the stored tables take these names
+    return {"exchange_txs": xt.cast(EXCHANGE_TXS), "deposit_sources": sources.cast(DEPOSIT_SOURCES),
+            "deposit_coins": coins.cast(DEPOSIT_COINS)}
+
+
+def _chain_hash_at(store: Store, con, chain: str, height: int) -> str | None:
+    cs = store.chain(chain)
+    tip = cs.tip()
+    if tip and tip[0] == height:
+        return tip[1]
+    h = cs.hash_at(height)
+    if h is not None:
+        return h
+    row = next(iter(con.execute("SELECT hash FROM blocks WHERE height = ?", [height]).fetchall()), None)
+    return row[0] if row else None
+
+
+def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabels: pa.Table,
+                write: bool = True) -> FlowTables:
+    """The stored flow tables of `chain`, brought up to the chain tip first (extended or rebuilt).
+
+    `con` has the chain views (engine.db.connect) and `xlabels` registered; `clusters` is
+    registered here, only when something has to be built.
+    """
+    import time
+    t0 = time.perf_counter()
+    tip = store.chain(chain).tip()
+    want = {"format": FORMAT, "labels": labels_fingerprint(xlabels),
+            "clusters": clusters_fingerprint(store, chain)}
+    if tip is None:
+        return FlowTables({t: SCHEMAS[t].empty_table() for t in TABLES}, dict(want, height=None), "empty")
+    state, _ = read_state(store, chain)
+    same_inputs = state is not None and all(state.get(k) == v for k, v in want.items())
+    if same_inputs and state["height"] == tip[0] and state["hash"] == tip[1]:
+        return FlowTables(_load(store, chain), state, "fresh", time.perf_counter() - t0)
+    extend = (same_inputs and state["height"] is not None and state["height"] < tip[0]
+              and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+    _register_clusters(store, con, chain)
+    h_from = state["height"] + 1 if extend else 0
+    steps: dict = {}
+    new = build_range(con, h_from, tip[0], steps)
+    if extend:
+        old = _load(store, chain)
+        new = {t: pa.concat_tables([old[t], new[t]]) for t in TABLES}
+    state = dict(want, height=tip[0], hash=tip[1])
+    if write:
+        _write(store, chain, new, state)
+    return FlowTables(new, state, "extended" if extend else "rebuilt", time.perf_counter() - t0, steps)
+
+
+def _register_clusters(store: Store, con, chain: str) -> None:
+    cl = store.read_dataset("clusters", chain)
+    cols = [("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())]
+    schema = pa.schema(cols)
+    register_arrow(con, "clusters", cl.select(schema.names).replace_schema_metadata(None).cast(schema)
+                   if cl is not None else schema.empty_table())

@@ -1,0 +1,42 @@
+-- Source wallets of the deposit candidates of heights [$h_from, $h_to]: exchange inflow txs
+-- (temp table exchange_txs) with no input labeled as any exchange. One row per (deposit tx, wallet).
+-- A wallet is the common-input cluster of an input script (table `clusters`; key = its smallest
+-- script, n = its size) or, for an unclustered script, the script alone (n = 1).
+-- Only the clusters the deposits touch are read, so no window runs over the whole clusters table.
+CREATE OR REPLACE TEMP TABLE dep_keys AS
+WITH dep_tx AS (
+    SELECT DISTINCT height, tx_index FROM exchange_txs
+    WHERE direction = 'in' AND NOT from_exchange AND height BETWEEN $h_from AND $h_to
+),
+dep_in AS (
+    SELECT i.height, i.tx_index, i.script, i.address
+    FROM inputs i SEMI JOIN dep_tx d ON i.height = d.height AND i.tx_index = d.tx_index
+    WHERE i.height BETWEEN $h_from AND $h_to AND i.script IS NOT NULL
+),
+in_cluster AS (
+    SELECT d.height, d.tx_index, d.script, d.address, c.cluster
+    FROM dep_in d LEFT JOIN clusters c ON c.script = d.script
+),
+touched AS (
+    SELECT c.cluster, min(c.script) AS rep, count(*) AS n
+    FROM clusters c SEMI JOIN (SELECT DISTINCT cluster FROM in_cluster WHERE cluster IS NOT NULL) t
+         ON t.cluster = c.cluster
+    GROUP BY c.cluster
+),
+keys AS (
+    SELECT DISTINCT i.height, i.tx_index, coalesce(t.rep, i.script) AS key, i.cluster, coalesce(t.n, 1) AS n
+    FROM in_cluster i LEFT JOIN touched t ON t.cluster = i.cluster
+),
+key_ids AS (
+    SELECT key, row_number() OVER (ORDER BY key) AS kid FROM (SELECT DISTINCT key FROM keys)
+),
+-- a wallet's display address: its key script's address (from clusters, else from the inputs)
+key_addr AS (
+    SELECT key, coalesce(any_value(c.address), any_value(d.address)) AS address
+    FROM key_ids k
+    LEFT JOIN clusters c ON c.script = k.key
+    LEFT JOIN dep_in d ON d.script = k.key
+    GROUP BY key
+)
+SELECT k.height, k.tx_index, k.key, k.cluster, k.n, i.kid, a.address
+FROM keys k JOIN key_ids i ON i.key = k.key JOIN key_addr a ON a.key = k.key;
