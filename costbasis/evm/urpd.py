@@ -29,5 +29,6 @@ def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", bucket
     if not has_price:
         raise CostbasisError(f"no {ctx.asset} price on or before the --asof date")
     ctx.con.execute(db.sql_text("evm_cohort_live"), {"from_day": day, "to_day": day})
-    t = db.run(ctx.con, "evm_urpd", {"day": day, "cohort": cohort, "mode": mode, "n": n, "width": width})
+    ctx.con.execute(db.sql_text("evm_urpd_live"), {"day": day, "cohort": cohort})
+    t = db.run(ctx.con, "urpd_buckets", {"day": day, "mode": mode, "n": n, "width": width, "scale": 1.0})
     return t.replace_schema_metadata({"asof_day": str(day), "method": method})

@@ -1,0 +1,8 @@
+-- Bitcoin live supply of cohort $cohort as of $day by creation price (sats), for urpd_buckets.sql.
+CREATE OR REPLACE TEMP TABLE urpd_live AS
+SELECT l.price, sum(l.sats) AS amount, fsum(l.sats * l.price) AS cap
+FROM lots l JOIN cohort_bands b ON b.cohort = $cohort
+WHERE l.f_day <= $day AND (l.s_day IS NULL OR l.s_day > $day)
+  AND $day + 1 - l.c_day >= b.lo_days
+  AND (b.hi_days IS NULL OR $day + 1 - l.c_day < b.hi_days)
+GROUP BY l.price;
