@@ -1,4 +1,5 @@
 -- Daily whale deposit totals over the calendar [$cal_from, $cal_to] (days without deposits are 0),
+-- from deposit_amounts(time, usd, amount) (Bitcoin: BTC, EVM: ETH or token units),
 -- the z-score of the USD total against the previous $window days (sample standard deviation),
 -- and `signal`: a day with deposits whose z-score >= $z, or, when the trailing window has no
 -- variance (e.g. all quiet), whose total exceeds the window mean. Needs >= $min_periods prior days.
@@ -8,11 +9,11 @@ WITH cal AS (
     FROM generate_series(CAST($cal_from AS DATE), CAST($cal_to AS DATE), INTERVAL 1 DAY) t(d)
 ),
 daily AS (
-    SELECT CAST(time AS DATE) AS date, sum(value_usd) AS usd, sum(value_btc) AS btc, count(*) AS n
-    FROM deposits GROUP BY 1
+    SELECT CAST(time AS DATE) AS date, sum(usd) AS usd, sum(amount) AS amount, count(*) AS n
+    FROM deposit_amounts GROUP BY 1
 ),
 x AS (
-    SELECT c.date, coalesce(d.usd, 0) AS usd, coalesce(d.btc, 0) AS btc, coalesce(d.n, 0) AS n
+    SELECT c.date, coalesce(d.usd, 0) AS usd, coalesce(d.amount, 0) AS amount, coalesce(d.n, 0) AS n
     FROM cal c LEFT JOIN daily d ON d.date = c.date
 ),
 w AS (
@@ -22,7 +23,7 @@ w AS (
 )
 SELECT date,
        usd AS whale_deposit_usd,
-       btc AS whale_deposit_btc,
+       amount AS whale_deposit_amount,
        n::BIGINT AS deposit_count,
        CASE WHEN sd > 0 THEN (usd - m) / sd END AS zscore,
        coalesce(usd > 0 AND k >= $min_periods

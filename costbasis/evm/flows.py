@@ -111,8 +111,9 @@ def whale_signals(store, chain: str | None = None, date_from=None, date_to=None,
     cal_from = max(ctx.first_day, out_from - window)
     deps = whales(store, chain, (EPOCH + timedelta(days=cal_from)).isoformat(), (EPOCH + timedelta(days=out_to)).isoformat(),
                   **deposit_options)
-    db.register_arrow(ctx.con, "deposits", deps)
+    db.register_arrow(ctx.con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["amount_usd"],
+                                                            "amount": deps["amount"]}))
     d = lambda n: EPOCH + timedelta(days=int(n))  # noqa: E731
-    return db.run(ctx.con, "evm_whales_daily", {"cal_from": d(cal_from), "cal_to": d(out_to), "out_from": d(out_from),
+    return db.run(ctx.con, "whales_daily", {"cal_from": d(cal_from), "cal_to": d(out_to), "out_from": d(out_from),
                                                 "out_to": d(out_to), "window": int(window), "z": float(z),
                                                 "min_periods": MIN_PERIODS})

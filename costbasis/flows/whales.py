@@ -81,10 +81,11 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     if cal_from > cal_to:
         return schema.empty_table()
     deps = _deposits(con, day_start(cal_from), day_start(cal_to + timedelta(days=1)), min_btc, min_usd)
-    register_arrow(con, "deposits", deps)
+    register_arrow(con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["value_usd"],
+                                                     "amount": deps["value_btc"]}))
     t = run(con, "whales_daily", {"cal_from": cal_from, "cal_to": cal_to, "out_from": out_from, "out_to": out_to,
                                   "window": int(window), "z": float(z), "min_periods": MIN_PERIODS})
-    return t.cast(schema)
+    return t.rename_columns(schema.names).cast(schema)
 
 
 def _usd(v: float) -> str:
