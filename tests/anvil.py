@@ -98,6 +98,17 @@ class Anvil:
     def receipt(self, h: str) -> dict:
         return self.rpc("eth_getTransactionReceipt", [h])
 
+    def wait_mined(self, h: str, timeout: float = 10.0) -> dict:
+        """Automine answers eth_sendTransaction before the block exists; wait for the receipt
+        so the next send cannot land in the same block."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.receipt(h)
+            if r:
+                return r
+            time.sleep(0.01)
+        raise TimeoutError(f"transaction {h} not mined after {timeout}s")
+
 
 class Wallet:
     """A fresh key with an explicit nonce counter (so several sends can share a block)."""

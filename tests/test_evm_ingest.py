@@ -147,7 +147,7 @@ def test_reorg_rollback_and_reingest(anvil_factory, tmp_path):
     node = anvil_factory(genesis_timestamp=GENESIS_TS)
     dave, erin = Wallet("dave"), Wallet("erin")
     for i in range(1, 6):  # blocks 1..5, each paying dave i wei-ETH units
-        node.send_dev(DEV0, dave.address, i * ETH, gas=21_000)
+        node.wait_mined(node.send_dev(DEV0, dave.address, i * ETH, gas=21_000))
     assert node.block_number() == 5
     store = Store(tmp_path / "cache")
     ingest_evm(store, node.url, chain="anvil", confirmations=0, blocks_per_file=3)
