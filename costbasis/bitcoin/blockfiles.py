@@ -79,13 +79,35 @@ def decode_index_value(key_hash: bytes, v: bytes) -> IndexEntry:
     return IndexEntry(key_hash, height, status, n_tx, nfile, data_pos, undo_pos, header)
 
 
+SNAPSHOT_PREFIX = "costbasis-index-"
+
+
+def sweep_stale_snapshots() -> None:
+    """Delete snapshots left by killed runs (their hard links would keep deleted index files on disk).
+
+    Snapshot folders are named after the creating process; a folder whose process is gone is stale."""
+    for d in Path(tempfile.gettempdir()).glob(SNAPSHOT_PREFIX + "*-*"):
+        pid = d.name[len(SNAPSHOT_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                      # still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue                      # someone else's live process
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def snapshot_leveldb(src: Path) -> Path:
     """Private copy of a LevelDB directory: table files hard-linked (they are immutable), the rest copied.
 
     Opening a LevelDB replays its log and may compact, i.e. writes. Doing that in the user's datadir
     with plyvel's LevelDB (snappy-compressed tables) leaves an index Bitcoin Core cannot open, so we
     only ever open a snapshot."""
-    dst = Path(tempfile.mkdtemp(prefix="costbasis-index-"))
+    sweep_stale_snapshots()
+    dst = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-"))
     for f in src.iterdir():
         if f.name in ("LOCK", "LOG", "LOG.old") or not f.is_file():
             continue

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
-from costbasis.bitcoin.blockfiles import BlockFiles, BlockIndex
+from costbasis.bitcoin.blockfiles import BlockFiles, BlockIndex, read_xor_key
 from costbasis.bitcoin.consensus import median_time_past, params
 from costbasis.bitcoin.parser import BlockColumns, parse_block, sha256d
 from costbasis.bitcoin.source import BlockBatch
@@ -29,7 +29,7 @@ from costbasis.bitcoin.tables import ScriptCache, make_batch
 
 try:  # numba + OpenSSL bulk parser; the plain-Python parser gives the same rows, slower
     from costbasis.bitcoin import fastparse
-except ImportError:  # pragma: no cover - no numba or no usable libcrypto
+except Exception:  # pragma: no cover - no numba, no usable libcrypto, or numba cannot set up its cache
     fastparse = None
 from costbasis.errors import CostbasisError
 
@@ -52,8 +52,14 @@ def resolve_datadir(datadir: Path, network: str) -> Path:
     for d in candidates:
         if (d / "blocks" / "index").is_dir() and (d / "chainstate").is_dir():
             return d
+    hint = ""
+    for other in CHAIN_TYPES:
+        osub = params(other).datadir_subdir
+        if other != network and osub and (datadir / osub / "blocks" / "index").is_dir():
+            hint = f"; it holds {osub}/, use --network {other}"
+            break
     raise CostbasisError(f"{datadir} is not a Bitcoin Core datadir for network {network} "
-                         f"(no blocks/index and chainstate{' in ' + sub if sub else ''})")
+                         f"(no blocks/index and chainstate{' in ' + sub if sub else ''}){hint}")
 
 
 def check_unlocked(d: Path) -> None:
@@ -76,6 +82,38 @@ def check_unlocked(d: Path) -> None:
                                  f"{p.relative_to(d)}); stop it and retry") from None
         finally:
             os.close(fd)
+
+
+def check_block_files(d: Path, magic: bytes, network: str) -> None:
+    """Precise one-line errors for damage the kernel only reports as "Failed to create ChainstateManager".
+
+    Run before the kernel opens the datadir: given a missing blocks/xor.dat next to obfuscated
+    files, the kernel would write an all-zero key there, leaving the datadir unreadable by Bitcoin Core."""
+    blocks = d / "blocks"
+    for folder in (d, blocks, blocks / "index", d / "chainstate"):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CostbasisError(f"no write access to {folder}: libbitcoinkernel locks and opens the datadir "
+                                 f"read-write; run as its owner or ingest a copy")
+    key = read_xor_key(blocks)   # errors on a xor.dat that is not 8 bytes
+    blks = sorted(blocks.glob("blk[0-9][0-9][0-9][0-9][0-9].dat"))
+    for blk in blks:
+        rev = blk.with_name("rev" + blk.name[3:])
+        if not rev.is_file():
+            raise CostbasisError(f"{rev} is missing (the undo data of {blk.name}); the datadir is damaged")
+    if not blks:
+        return
+    with open(blks[0], "rb") as f:
+        head = f.read(4)
+    found = bytes(a ^ b for a, b in zip(head, key))
+    if len(head) == 4 and found != magic:
+        other = [n for n in CHAIN_TYPES if params(n).magic == found]
+        if other:
+            why = f"it holds a {other[0]} chain; use --network {other[0]}"
+        elif not (blocks / "xor.dat").is_file() and any(head):
+            why = "blocks/xor.dat is missing but the block files are obfuscated"
+        else:
+            why = f"wrong --network (not {network}), a wrong blocks/xor.dat, or a damaged file"
+        raise CostbasisError(f"{blks[0]} does not start with the {network} block magic: {why}")
 
 
 class _Kernel:
@@ -116,6 +154,7 @@ class DatadirSource:
         self.params = params(network)
         self.dir = resolve_datadir(Path(datadir), network)
         check_unlocked(self.dir)
+        check_block_files(self.dir, self.params.magic, network)
         self._kernel: _Kernel | None = _Kernel(self.dir, network)
         self._tip = self._kernel.height()
         self._hashes: np.ndarray | None = None   # (tip+1, 32) internal-order hashes, filled on first read

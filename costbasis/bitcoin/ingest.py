@@ -73,6 +73,10 @@ def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: i
         raise CostbasisError("--confirmations must be >= 0")
     if start is not None and start < 0:
         raise CostbasisError("--start must be >= 0")
+    if end is not None and end < 0:
+        raise CostbasisError("--end must be >= 0")
+    if start is not None and end is not None and end < start:
+        raise CostbasisError(f"--end {end} is below --start {start}")
     name = schema.NETWORK_CHAIN[source.network]
     chain = store.chain(name)
     t0 = time.monotonic()
@@ -89,6 +93,8 @@ def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: i
         else:
             nxt = start or 0
         best = source.best_height()
+        if tip is None and start is not None and start > best:
+            raise CostbasisError(f"--start {start} is beyond the source's tip (block {best})")
         last = best - max(confirmations, 1) + 1
         if end is not None:
             last = min(last, end)
@@ -99,14 +105,20 @@ def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: i
         if not chain.exists() or chain.meta.get("network") != source.network:
             chain.set_meta(network=source.network, family="bitcoin")
         summary.first = nxt
-        with _Progress(progress, nxt, last) as bar:
-            for batch in source.read(nxt, last, batch_blocks):
-                chain.commit(batch.first, batch.last, batch.tables, batch.tip_hash, batch.hashes, schema.KEYS)
-                summary.last = batch.last
-                summary.blocks += batch.last - batch.first + 1
-                summary.txs += batch.tx_count
-                summary.rows += batch.io_count
-                bar.advance(batch.last - batch.first + 1, batch.tx_count, batch.last)
+        try:
+            with _Progress(progress, nxt, last) as bar:
+                for batch in source.read(nxt, last, batch_blocks):
+                    chain.commit(batch.first, batch.last, batch.tables, batch.tip_hash, batch.hashes, schema.KEYS)
+                    summary.last = batch.last
+                    summary.blocks += batch.last - batch.first + 1
+                    summary.txs += batch.tx_count
+                    summary.rows += batch.io_count
+                    bar.advance(batch.last - batch.first + 1, batch.tx_count, batch.last)
+        except BaseException:
+            # Ctrl-C or an error inside a commit: delete the files of the unfinished batch now (still under the
+            # writer lock) instead of leaving them for the next run; a fresh ChainStore reads the manifest on disk
+            store.chain(name).remove_uncommitted()
+            raise
         summary.seconds = time.monotonic() - t0
         return summary
 

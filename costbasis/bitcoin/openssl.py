@@ -19,6 +19,10 @@ import llvmlite.binding as llvm
 import numpy as np
 from numba import njit, types
 
+from costbasis.bitcoin.jitcache import ensure_numba_cache_dir
+
+ensure_numba_cache_dir()   # before the first @njit(cache=True) of the package (this module's)
+
 
 def _find_libcrypto() -> str:
     import _hashlib  # noqa: F401  (loads the libcrypto hashlib uses)

@@ -238,6 +238,10 @@ class RpcSource:
         retries = int(_env_number("COSTBASIS_RPC_RETRIES", 5)) if retries is None else retries
         if workers < 1:
             raise CostbasisError("--workers must be >= 1")
+        if not timeout > 0:
+            raise CostbasisError(f"--rpc-timeout must be > 0 seconds, got {timeout:g}")
+        if retries < 0:
+            raise CostbasisError(f"--rpc-retries must be >= 0, got {retries}")
         url, url_user, url_pw = _split_url(url)
         if user is None and url_user is not None:
             user, password = url_user, url_pw

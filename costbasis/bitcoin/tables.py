@@ -43,7 +43,7 @@ def types_and_addresses_py(scripts, network: str) -> tuple[pa.Array, pa.Array, n
 
 try:  # numba kernels, ~0.1 µs a row
     from costbasis.bitcoin.bulk_address import types_and_addresses
-except ImportError:  # pragma: no cover - no numba, or no usable libcrypto
+except Exception:  # pragma: no cover - no numba, no usable libcrypto, or numba cannot set up its cache
     types_and_addresses = types_and_addresses_py
 
 # Columns a source supplies; the rest of each schema is derived here.

@@ -64,6 +64,10 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as e:  # the environment, not a bug: read-only cache, full disk, a file where a folder goes
+        where = f": {e.filename}" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from costbasis.cli.common import store_from
-from costbasis.errors import UsageError
+from costbasis.errors import CostbasisError, UsageError
 
 ingest_app = typer.Typer(help="Ingest blocks into the Parquet store (resumable, reorg-safe).\n\n"
                               "Example: costbasis ingest bitcoin --datadir ~/.bitcoin",
@@ -63,9 +63,17 @@ def bitcoin_cmd(
         source = rpc_source_from_options(rpc_url, rpc_user, rpc_password, rpc_cookie, workers=workers,
                                          network=network, datadir=datadir, timeout=rpc_timeout, retries=rpc_retries)
         conf = 6 if confirmations is None else confirmations
+    store = store_from(ctx)
     try:
-        s = ingest(source, store_from(ctx), start=start, end=end, confirmations=conf,
+        s = ingest(source, store, start=start, end=end, confirmations=conf,
                    batch_blocks=batch_blocks or DEFAULT_BATCH_BLOCKS, progress=progress and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        # every committed batch is whole (atomic files + manifest): say where a rerun resumes
+        from costbasis.bitcoin.schema import NETWORK_CHAIN
+
+        tip = store.chain(NETWORK_CHAIN[source.network]).tip()
+        kept = f"the store keeps blocks up to {tip[0]}" if tip else "nothing was stored"
+        raise CostbasisError(f"interrupted; {kept}; rerun the same command to resume", exit_code=130) from None
     finally:
         source.close()
     if s.first is None:

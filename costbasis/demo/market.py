@@ -7,7 +7,7 @@ engine from the ingested blocks (the simulator never reports on its own figures)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np

@@ -41,6 +41,7 @@ def reading(cohorts: pa.Table, bands: pa.Table, whales: pa.Table) -> str:
     support = [r for r in bands.to_pylist() if r["kind"] == "support"]
     if support:
         best = max(support, key=lambda r: r["high_usd"])
-        text += f"; nearest support {best['name']} at {k(best['low_usd'])}-{k(best['high_usd'])}"
+        lo, hi = k(best["low_usd"]), k(best["high_usd"])
+        text += f"; nearest support {best['name']} at {lo if lo == hi else lo + '-' + hi}"
     text += "; " + whale_summary(whales)
     return text + "."

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from costbasis.demo.scenario import MIN_DAYS, TAIL_DAYS, Scenario
+from costbasis.demo.scenario import MAX_DAYS, MIN_DAYS, PRE_ANCHORS, TAIL_DAYS, Scenario
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
@@ -40,6 +40,8 @@ class DemoResult:
 
 def prepare_out(out: Path) -> None:
     """Reuse `out` only if an earlier demo made it (never wipe a user's folder)."""
+    if out.exists() and not out.is_dir():
+        raise CostbasisError(f"--out {out} is a file, not a folder; choose another --out")
     if out.exists() and any(out.iterdir()):
         if not (out / MARKER).is_file():
             raise CostbasisError(f"{out} exists and was not made by `costbasis demo`; choose another --out")
@@ -83,6 +85,9 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     if days < MIN_DAYS:
         raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
                              f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")
+    if days > MAX_DAYS:
+        raise CostbasisError(f"--days must be <= {MAX_DAYS} (the active window starts after the simulated "
+                             f"pre-history, which ends on {PRE_ANCHORS[-1][0]})")
     sc = Scenario(seed=seed, days=days)
     out = Path(out)
     prepare_out(out)
@@ -94,7 +99,11 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     log(f"      {sim.blocks} blocks, {sim.txs} transactions -> {datadir}")
 
     log("[2/5] ingesting the datadir into the Parquet store")
-    ingest(DatadirSource(datadir, "regtest"), store, progress=progress)
+    source = DatadirSource(datadir, "regtest")
+    try:
+        ingest(source, store, progress=progress)
+    finally:
+        source.close()
 
     log("[3/5] importing prices and exchange labels; discovering deposit addresses")
     write_prices_csv(out / "prices.csv", sim.prices)

@@ -9,7 +9,7 @@ cost basis. Anchors are fractions of the active window so any --days keeps the s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -29,6 +29,9 @@ PRE_ANCHORS = [
     (date(2022, 11, 20), 16_300), (date(2024, 3, 14), 72_000), (date(2024, 12, 17), 106_000),
     (date(2025, 4, 8), 77_000),
 ]
+# The active window must start after the last pre-history anchor (the price path joins them in
+# date order; an earlier start would put the join point before the anchors and scramble the path).
+MAX_DAYS = (date(2026, 1, 22) - PRE_ANCHORS[-1][0]).days
 
 
 @dataclass(frozen=True)
