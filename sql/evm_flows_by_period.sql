@@ -1,10 +1,10 @@
 -- EVM exchange inflow / outflow / netflow per period (day or hour) from evm_exchange_txs.
--- $unit 'day' | 'hour'; $per_entity: one row per exchange, else 'all'; $entity filter or NULL;
+-- $unit 'day' | 'hour'; $per_entity (or $entity): one row per exchange, else 'all'; $entity filter or NULL;
 -- [$t_from, $t_to) block time range. USD at the price of the period's date (last earlier row
 -- if missing). Whale ratio = the 10 largest inflow transactions / total inflow.
 WITH x AS (
     SELECT date_trunc($unit, make_timestamp(time * 1000000)) AS period,
-           CASE WHEN $per_entity THEN entity ELSE 'all' END AS entity,
+           CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity ELSE 'all' END AS entity,
            transaction_hash, block_number, direction, sum(amount) AS amount
     FROM evm_exchange_txs
     WHERE ($entity IS NULL OR lower(entity) = lower($entity)) AND time >= $t_from AND time < $t_to

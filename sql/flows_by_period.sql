@@ -1,11 +1,11 @@
 -- Exchange inflow / outflow / netflow per period (day or hour) and entity group, from exchange_txs.
--- $unit: 'day' | 'hour'; $per_entity: one row per entity (else all exchanges together as 'all');
+-- $unit: 'day' | 'hour'; $per_entity (or an $entity filter): one row per entity, else all exchanges as 'all';
 -- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range.
 -- USD at the day's price (the price row of the block's UTC date; the last earlier row if missing).
 -- Whale ratio = sum of the 10 largest inflow transactions / total inflow, per period and group.
 WITH x AS (
     SELECT date_trunc($unit, make_timestamp(time * 1000000)) AS period,
-           CASE WHEN $per_entity THEN entity ELSE 'all' END AS entity,
+           CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity ELSE 'all' END AS entity,
            height, tx_index, direction, sum(value) AS value
     FROM exchange_txs
     WHERE ($entity IS NULL OR lower(entity) = lower($entity))

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Sequence
 
@@ -73,7 +74,9 @@ def bands_for_day(day: inputs.DayInputs, price: float | None = None, window: int
                   clusters: ClusterParams | None = None) -> pa.Table:
     """Bands for already fetched inputs, against `price` (default: the day's price)."""
     p = day.price if price is None else float(price)
-    if p is None or not p > 0:
+    if price is not None and not (math.isfinite(p) and p > 0):
+        raise inputs.CostbasisError(f"--price must be a positive USD price, got {price:g}")
+    if p is None or not (math.isfinite(p) and p > 0):
         raise inputs.CostbasisError(f"no price for {day.date}; pass --price USD")
     supply = SupplyIndex(day.dist_prices, day.dist_supply) if day.dist_prices is not None else None
     table = assemble_levels(all_levels(day, window, quantiles, clusters, p), p, supply, merge_pct)
@@ -85,8 +88,7 @@ def bands(store, chain: str | None = None, asof: date | str | None = None, price
           merge_pct: float = DEFAULT_MERGE_PCT, clusters: ClusterParams | None = None) -> pa.Table:
     """Support/resistance bands as of `asof` (default: the last stored day) around `price`
     (default: that day's price). Schema BANDS_SCHEMA; metadata carries date, price_usd and chain."""
-    if window < 2:
-        raise inputs.CostbasisError(f"--window must be at least 2 days, got {window}")
+    inputs.check_window(window)
     day = inputs.fetch_day(store, chain, asof, window, quantiles, with_distribution=True)
     return bands_for_day(day, price, window, quantiles, merge_pct, clusters)
 
@@ -100,8 +102,7 @@ def bands_series(store, chain: str | None, date_from: date | str, date_to: date 
     with_urpd=False skips the per-day live cost-basis distribution (no URPD clusters or
     air gaps, supply_btc null) — much faster over long ranges. `progress(i, n)` is called per day.
     """
-    if window < 2:
-        raise inputs.CostbasisError(f"--window must be at least 2 days, got {window}")
+    inputs.check_window(window)
     days = inputs.fetch_days(store, chain, date_from, date_to, window, quantiles, with_distribution=with_urpd,
                              progress=progress)
     return series_from_days(days, window, quantiles, merge_pct, clusters, with_urpd)

@@ -19,11 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 from costbasis.bands.assemble import bands_for_day, series_from_days
-from costbasis.bands.inputs import EPOCH, day_to_date, session_day, session_days
+from costbasis.bands.inputs import EPOCH, check_window, day_to_date, session_day, session_days
 from costbasis.bands.merge import DEFAULT_MERGE_PCT
 from costbasis.bands.quantile_levels import DEFAULT_QUANTILES
 from costbasis.bands.urpd_clusters import ClusterParams
-from costbasis.errors import CostbasisError
 
 SUPPLY_COLUMN = "supply"
 
@@ -85,8 +84,7 @@ def evm_bands(store, chain: str | None = None, asof: date | str | None = None, p
               method: str = "avg", token: str | None = None, asset: str | None = None,
               decimals: int | None = None) -> pa.Table:
     """costbasis.bands.assemble.bands on an EVM chain; the supply column is `supply`."""
-    if window < 2:
-        raise CostbasisError(f"--window must be at least 2 days, got {window}")
+    check_window(window)
     with EvmSession(store, chain, method, token, asset, decimals) as s:
         day = session_day(s, asof, window, quantiles, with_distribution=True)
     return _evm_columns(bands_for_day(day, price, window, quantiles, merge_pct, clusters))
@@ -98,8 +96,7 @@ def evm_bands_series(store, chain: str | None, date_from: date | str, date_to: d
                      with_urpd: bool = True, progress=None, method: str = "avg", token: str | None = None,
                      asset: str | None = None, decimals: int | None = None) -> pa.Table:
     """costbasis.bands.assemble.bands_series on an EVM chain (long format, `supply` column)."""
-    if window < 2:
-        raise CostbasisError(f"--window must be at least 2 days, got {window}")
+    check_window(window)
     with EvmSession(store, chain, method, token, asset, decimals) as s:
         days = session_days(s, date_from, date_to, window, quantiles, with_distribution=with_urpd, progress=progress)
     return _evm_columns(series_from_days(days, window, quantiles, merge_pct, clusters, with_urpd))

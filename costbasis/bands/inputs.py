@@ -13,6 +13,15 @@ import pyarrow as pa
 from costbasis.errors import CostbasisError
 
 EPOCH = date(1970, 1, 1)
+# The STH-MVRV window looks back this many days; 100 years covers any chain and keeps the
+# date arithmetic (day - window) inside Python's date range.
+MAX_WINDOW_DAYS = 36_525
+
+
+def check_window(window: int) -> int:
+    if not 2 <= window <= MAX_WINDOW_DAYS:
+        raise CostbasisError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
+    return int(window)
 
 
 def day_to_date(day: int) -> date:
@@ -115,6 +124,7 @@ def _check_range(session: EngineSession, first: date, last: date) -> date:
 def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
                  with_distribution: bool = True, progress=None) -> list[DayInputs]:
     """Day inputs for [date_from, date_to] from an open session (EngineSession or the EVM one)."""
+    check_window(window)
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if first is None or last is None:
         raise CostbasisError("--from and --to are both needed for a range")
@@ -134,6 +144,7 @@ def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
 
 def session_day(s, asof, window: int, quantiles: Sequence[float], with_distribution: bool = True) -> DayInputs:
     """Day inputs for `asof` (default: the last stored day) from an open session."""
+    check_window(window)
     day = parse_date(asof)
     if day is None:
         day = s.last_date

@@ -13,11 +13,14 @@ from costbasis.store.atomic import atomic_write_bytes
 
 DPI = 100
 DEFAULT_SIZE = (1400, 800)   # pixels
+MAX_PX = 10_000
 
 
 def new_figure(width_px: int = DEFAULT_SIZE[0], height_px: int = DEFAULT_SIZE[1], layout: str | None = "constrained") -> Figure:
     if width_px < 200 or height_px < 150:
         raise CostbasisError(f"chart size {width_px}x{height_px} is too small (minimum 200x150 pixels)")
+    if width_px > MAX_PX or height_px > MAX_PX:
+        raise CostbasisError(f"chart size {width_px}x{height_px} is too large (maximum {MAX_PX}x{MAX_PX} pixels)")
     return Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout=layout)
 
 

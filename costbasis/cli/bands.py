@@ -9,7 +9,7 @@ import pyarrow as pa
 import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
-from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.common import FormatOpt, OutOpt, check_number, store_from
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
 
@@ -134,10 +134,8 @@ def register(app: typer.Typer) -> None:
             evm = {"method": method or "avg", "token": token, "asset": asset}
             bands, bands_series = partial(evm_bands, **evm), partial(evm_bands_series, **evm)
         qs = parse_quantile_list(quantiles)
-        if price is not None and not price > 0:
-            raise CostbasisError(f"--price must be a positive USD price, got {price:g}")
-        if merge_pct < 0:
-            raise CostbasisError("--merge-pct must not be negative")
+        check_number(price, "--price", positive=True)
+        check_number(merge_pct, "--merge-pct")
         if date_from is not None or date_to is not None:
             if asof is not None or price is not None:
                 raise CostbasisError("use either --asof/--price or --from/--to, not both")

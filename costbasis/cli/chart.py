@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.common import store_from
+from costbasis.cli.common import check_number, store_from
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(
@@ -42,9 +42,13 @@ def bands_cmd(
     """
     from costbasis.charts.bands_chart import bands_chart
 
-    if window < 2:
-        raise CostbasisError(f"--window must be at least 2 days, got {window}")
-    names = tuple(c.strip() for c in cohorts.split(",") if c.strip())
+    from costbasis.bands.inputs import check_window
+    from costbasis.engine.age_bands import check_cohort
+
+    check_window(window)
+    names = tuple(check_cohort(c.strip()) for c in cohorts.split(",") if c.strip())
+    if not names:
+        raise CostbasisError("--cohorts: name at least one cohort, e.g. sth,lth")
     _done(bands_chart(store_from(ctx), chain, date_from, date_to, out, window, names, (width, height)))
 
 
@@ -65,7 +69,8 @@ def urpd_cmd(
     """
     from costbasis.charts.urpd_chart import urpd_chart
 
-    if span <= 1:
+    check_number(price, "--price", positive=True)
+    if not (check_number(span, "--span", positive=True) > 1):
         raise CostbasisError("--span must be greater than 1")
     _done(urpd_chart(store_from(ctx), chain, asof, out, price, span, window, (width, height)))
 
@@ -89,6 +94,9 @@ def whales_cmd(
     """
     from costbasis.charts.whales_chart import whales_chart
 
+    check_number(min_btc, "--min-btc")
+    check_number(min_usd, "--min-usd")
+    check_number(z, "--z")
     if min_usd is not None:
         min_btc = None
     _done(whales_chart(store_from(ctx), chain, date_from, date_to, out, (width, height),

@@ -19,7 +19,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import COHORTS, cohort_table
 from costbasis.engine.cohort_state import live_for_days
 from costbasis.engine.context import ChainContext, open_chain
-from costbasis.engine.dates import EPOCH, parse_day
+from costbasis.engine.dates import EPOCH, fmt_day, parse_day, today_day
 from costbasis.errors import CostbasisError
 
 HOLDER_SPLITS = ("hard", "logistic")
@@ -62,6 +62,12 @@ def resolve_range(ctx: ChainContext, asof, date_from, date_to) -> tuple[int, int
             raise CostbasisError("--to is before --from")
         ctx.check_day(t, "--to")
         f = max(f, ctx.first_day)
+        # Past the last block coins only age; that is worth computing up to today, but a far
+        # --to (a typo such as 2206) would otherwise compute millions of empty days.
+        t = min(t, max(ctx.last_day, today_day()))
+        if t < f:
+            raise CostbasisError(f"--from {fmt_day(f)} is after the last stored day {fmt_day(ctx.last_day)} "
+                                 f"of {ctx.chain}")
     return f, t
 
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.context import open_chain
-from costbasis.engine.dates import parse_day
+from costbasis.engine.dates import fmt_day, parse_day
 from costbasis.errors import CostbasisError
 
 
@@ -21,5 +21,8 @@ def sopr_series(store, chain: str | None = None, date_from=None, date_to=None, a
         raise CostbasisError("--to is before --from")
     ctx.check_day(t, "--to")
     f = max(f, ctx.first_day)
+    if f > ctx.last_day:
+        raise CostbasisError(f"--from {fmt_day(f)} is after the last stored day {fmt_day(ctx.last_day)} of {ctx.chain}")
+    t = min(t, ctx.last_day)  # nothing is spent in blocks not stored yet: no rows of zeros for them
     table = db.run(ctx.con, "sopr", {"from_day": f, "to_day": t})
     return table.set_column(0, "date", table["day"].cast(pa.int32()).cast(pa.date32()))

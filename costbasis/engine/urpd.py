@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pyarrow as pa
 
 from costbasis.engine import db
@@ -23,7 +25,7 @@ def bucket_spec(buckets: int | None, log_buckets: int | None, bucket_usd: float 
             raise CostbasisError(f"--log-buckets must be between 1 and {MAX_BUCKETS}")
         return "log", int(log_buckets), 1.0
     if bucket_usd is not None:
-        if not bucket_usd > 0:
+        if not (math.isfinite(bucket_usd) and bucket_usd > 0):
             raise CostbasisError("--bucket-usd must be a positive width in USD")
         return "usd", 0, float(bucket_usd)
     n = 100 if buckets is None else buckets

@@ -7,6 +7,7 @@ instead of *_btc, `amount` instead of value_btc. Definitions are in sql/evm_exch
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pyarrow as pa
@@ -17,6 +18,7 @@ from costbasis.engine.dates import DAY, EPOCH, parse_day
 from costbasis.errors import CostbasisError
 from costbasis.evm.holdings import DEFAULT_CHAIN, normalize_token, open_evm
 from costbasis.evm.ingest import SCHEMAS
+from costbasis.flows.whales import MAX_WINDOW_DAYS
 from costbasis.labels.dataset import EXCHANGE_TYPE_PREFIX, read_labels
 from costbasis.prices import PRICES_SCHEMA, load_prices
 
@@ -85,8 +87,8 @@ def whales(store, chain: str | None = None, date_from=None, date_to=None, min_am
     """One row per whale deposit: transaction_hash, time, exchange, amount, amount_usd, source_address,
     source_balance, source_is_whale, mean_age_days, cost_basis_usd, price_usd, pnl_ratio, block_number."""
     for v, opt in ((min_amount, "--min-amount"), (min_usd, "--min-usd"), (whale_amount, "--whale-amount")):
-        if v is not None and v < 0:
-            raise CostbasisError(f"{opt} must be >= 0")
+        if v is not None and not (math.isfinite(v) and v >= 0):
+            raise CostbasisError(f"{opt} must be a finite number >= 0, got {v:g}")
     t_from, t_to = _bounds(date_from, date_to)
     ctx = open_evm(store, chain, method, token, asset, decimals)
     _build(ctx.con, store, ctx.chain, ctx.token, decimals, labels_chain)
@@ -99,8 +101,10 @@ def whale_signals(store, chain: str | None = None, date_from=None, date_to=None,
                   **deposit_options) -> pa.Table:
     """Per UTC day: whale_deposit_usd, whale_deposit_amount, deposit_count, zscore (vs the previous
     `window` days) and signal; deposits as in `whales(**deposit_options)`."""
-    if window < 2:
-        raise CostbasisError("--window must be at least 2 days")
+    if not 2 <= window <= MAX_WINDOW_DAYS:
+        raise CostbasisError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
+    if not math.isfinite(z):
+        raise CostbasisError(f"--z must be a finite number, got {z:g}")
     f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     ctx = open_evm(store, chain, deposit_options.get("method", "avg"), deposit_options.get("token"),
                    deposit_options.get("asset"), deposit_options.get("decimals"))
@@ -108,9 +112,17 @@ def whale_signals(store, chain: str | None = None, date_from=None, date_to=None,
     out_to = t if t is not None else ctx.last_day
     if out_to < out_from:
         raise CostbasisError("--to is before --from")
+    # days outside the stored blocks have no deposits to count: no rows of zeros for them
+    out_from, out_to = max(out_from, ctx.first_day), min(out_to, ctx.last_day)
     cal_from = max(ctx.first_day, out_from - window)
-    deps = whales(store, chain, (EPOCH + timedelta(days=cal_from)).isoformat(), (EPOCH + timedelta(days=out_to)).isoformat(),
-                  **deposit_options)
+    if out_to < out_from:  # the SQL then keeps no row but still gives the columns
+        deps = pa.table({"time": pa.array([], pa.timestamp("s")), "amount_usd": pa.array([], pa.float64()),
+                         "amount": pa.array([], pa.float64())})
+        cal_from = out_to = out_from
+        out_from += 1
+    else:
+        deps = whales(store, chain, (EPOCH + timedelta(days=cal_from)).isoformat(),
+                      (EPOCH + timedelta(days=out_to)).isoformat(), **deposit_options)
     db.register_arrow(ctx.con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["amount_usd"],
                                                             "amount": deps["amount"]}))
     d = lambda n: EPOCH + timedelta(days=int(n))  # noqa: E731

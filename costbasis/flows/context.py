@@ -8,7 +8,7 @@ chain is scanned only for blocks those tables have not seen yet.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -48,6 +48,11 @@ def day_start(d: date) -> int:
     return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
 
 
+def day_end(d: date) -> int:
+    """Start of the day after `d` (exclusive end), also for date.max."""
+    return day_start(d) + 86400
+
+
 def time_bounds(date_from, date_to) -> tuple[int, int]:
     """[t_from, t_to) unix seconds covering the UTC days date_from..date_to (inclusive)."""
     f = parse_day(date_from, "--from")
@@ -55,7 +60,7 @@ def time_bounds(date_from, date_to) -> tuple[int, int]:
     if f and t and f > t:
         raise CostbasisError(f"--from {f} is after --to {t}")
     t_from = day_start(f) if f else -(2**62)
-    t_to = day_start(t + timedelta(days=1)) if t else 2**62
+    t_to = day_end(t) if t else 2**62
     return t_from, t_to
 
 

@@ -8,6 +8,7 @@ trailing `window` days.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ import pyarrow as pa
 from costbasis.engine.db import register_arrow, run
 from costbasis.errors import CostbasisError
 from costbasis.flows.age_bands import age_bands_table
-from costbasis.flows.context import day_start, open_flows, parse_day
+from costbasis.flows.context import day_end, day_start, open_flows, parse_day, time_bounds
 from costbasis.store import Store
 
 WHALE_HOLDING_BTC = 1000
@@ -23,13 +24,20 @@ SATS = 100_000_000
 MIN_PERIODS = 2
 
 
-def _check(min_btc, min_usd, window):
-    if min_btc is not None and min_btc < 0:
-        raise CostbasisError("--min-btc must be >= 0")
-    if min_usd is not None and min_usd < 0:
-        raise CostbasisError("--min-usd must be >= 0")
+MAX_WINDOW_DAYS = 36_525   # 100 years: keeps `day - window` inside Python's date range
+
+
+def _check(min_btc, min_usd, window, z=None):
+    if min_btc is not None and not (math.isfinite(min_btc) and min_btc >= 0):
+        raise CostbasisError(f"--min-btc must be a finite number >= 0, got {min_btc:g}")
+    if min_usd is not None and not (math.isfinite(min_usd) and min_usd >= 0):
+        raise CostbasisError(f"--min-usd must be a finite number >= 0, got {min_usd:g}")
     if window is not None and window < 2:
         raise CostbasisError("--window must be at least 2 days")
+    if window is not None and window > MAX_WINDOW_DAYS:
+        raise CostbasisError(f"--window must be at most {MAX_WINDOW_DAYS} days, got {window}")
+    if z is not None and not math.isfinite(z):
+        raise CostbasisError(f"--z must be a finite number, got {z:g}")
 
 
 def _utc_day(t: int) -> date:
@@ -51,9 +59,7 @@ def whale_deposits(store: Store, chain: str | None = None, date_from=None, date_
     """One row per whale deposit: txid, time, exchange, value, source cluster and its balance,
     source_holds_1000, age band, mean age and cost basis (creation price) of the deposited coins."""
     _check(min_btc, min_usd, None)
-    f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
-    t_from = day_start(f) if f else -(2**62)
-    t_to = day_start(t + timedelta(days=1)) if t else 2**62
+    t_from, t_to = time_bounds(date_from, date_to)
     con, _ = open_flows(store, chain, threads=threads, require_prices=True)
     return _deposits(con, t_from, t_to, min_btc, min_usd)
 
@@ -63,7 +69,7 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
                   z: float = 2.0, threads: int | None = None) -> pa.Table:
     """Per UTC day: whale_deposit_usd, whale_deposit_btc, deposit_count, zscore (vs the previous
     `window` days) and signal (z >= `z` on a day with deposits; see sql/whales_daily.sql)."""
-    _check(min_btc, min_usd, window)
+    _check(min_btc, min_usd, window, z)
     f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     if f and t and f > t:
         raise CostbasisError(f"--from {f} is after --to {t}")
@@ -72,15 +78,15 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     if first is None:
         raise CostbasisError("no blocks stored")
     chain_from, chain_to = _utc_day(first), _utc_day(last)
-    out_from, out_to = f or chain_from, t or chain_to
-    cal_from = max(chain_from, out_from - timedelta(days=window))
-    cal_to = out_to
+    # days outside the stored blocks have no deposits to count: no rows of zeros for them
+    out_from, out_to = max(f or chain_from, chain_from), min(t or chain_to, chain_to)
     schema = pa.schema([("date", pa.date32()), ("whale_deposit_usd", pa.float64()),
                         ("whale_deposit_btc", pa.float64()), ("deposit_count", pa.int64()),
                         ("zscore", pa.float64()), ("signal", pa.bool_())])
-    if cal_from > cal_to:
+    if out_from > out_to:
         return schema.empty_table()
-    deps = _deposits(con, day_start(cal_from), day_start(cal_to + timedelta(days=1)), min_btc, min_usd)
+    cal_from, cal_to = max(chain_from, out_from - timedelta(days=window)), out_to
+    deps = _deposits(con, day_start(cal_from), day_end(cal_to), min_btc, min_usd)
     register_arrow(con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["value_usd"],
                                                      "amount": deps["value_btc"]}))
     t = run(con, "whales_daily", {"cal_from": cal_from, "cal_to": cal_to, "out_from": out_from, "out_to": out_to,

@@ -1,7 +1,8 @@
 """Read a price export (CSV or Parquet) into (date, price_usd, time) rows.
 
 Recognised as they come: Coin Metrics `time,PriceUSD`, CoinGecko `snapped_at,price`,
-yfinance `Date,Close`, plain `date,price_usd` (extra columns are ignored). Time cells may
+yfinance `Date,Close` (also its 3-line `Price,Close,...`/`Ticker,...`/`Date,,,` header),
+plain `date,price_usd` (extra columns are ignored). Time cells may
 be ISO dates, ISO timestamps (any offset, `Z` or ` UTC`), unix seconds or milliseconds.
 Every bad row raises CostbasisError naming its line so nothing half-parsed is written.
 """
@@ -104,7 +105,23 @@ def _rows_csv(path: Path):
             headers = next(reader)
         except StopIteration:
             raise CostbasisError(f"{path}: empty file") from None
+        first_data = None
+        if headers and headers[0].strip().lower() == "price":
+            # yfinance >= 0.2.51 writes `download(...).to_csv()` with a 3-line header:
+            # "Price,Close,High,..." / "Ticker,BTC-USD,..." / "Date,,,,": the date column's
+            # name is on the third line, the price fields on the first.
+            ticker = next(reader, None)
+            if ticker and ticker[0].strip().lower() == "ticker":
+                index = next(reader, None)
+                if index and index[0].strip() and not any(c.strip() for c in index[1:]):
+                    headers = [index[0]] + headers[1:]
+                else:
+                    first_data = index
+            else:
+                first_data = ticker
         yield headers
+        if first_data is not None:
+            yield reader.line_num, first_data
         for row in reader:
             if not row or all(not c.strip() for c in row):
                 continue  # blank lines (e.g. trailing newline) carry no data
