@@ -244,3 +244,18 @@ def test_reading_names_a_one_price_support_once():
     assert "nearest support 6m-12m at 86.2k;" in text
     bands = pa.Table.from_pylist([{"name": "x", "kind": "support", "low_usd": 84_000.0, "high_usd": 85_000.0}])
     assert "nearest support x at 84.0k-85.0k;" in reading(cohorts, bands, whales)
+
+
+def test_usage_errors_are_one_line(cli):
+    """Typer/click usage errors (bad type, unknown option, missing option, unknown command)
+    print one `error:` line with exit 2, like every other bad input."""
+    for args in (("urpd", "--buckets", "abc"), ("cohorts", "--bogus"), ("chart", "urpd"), ("bogus",)):
+        p = cli(*args)
+        assert p.returncode == 2, (args, p.stderr)
+        lines = [line for line in p.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), (args, p.stderr)
+        assert "Traceback" not in p.stderr
+    p = cli("--help")
+    assert p.returncode == 0 and "Usage" in p.stdout
+    p = cli()
+    assert p.returncode == 0 and "Commands" in p.stdout

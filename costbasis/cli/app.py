@@ -53,9 +53,37 @@ def _register_all() -> None:
 _register_all()
 
 
-def main() -> None:
+def _click_exceptions():
+    """typer >= 0.2x vendors click as typer._click; older typer uses click itself."""
     try:
-        app()
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def main() -> None:
+    ce = _click_exceptions()
+    no_args = getattr(ce, "NoArgsIsHelpError", ())
+    # Exit/Abort live in click's exceptions (older typer) or in typer's own (typer >= 0.2x)
+    exits = tuple({c for c in (getattr(ce, "Exit", None), getattr(typer, "Exit", None)) if c})
+    aborts = tuple({c for c in (getattr(ce, "Abort", None), getattr(typer, "Abort", None)) if c})
+    try:
+        # standalone_mode=False: click hands usage errors to us, so they print as one line too
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except no_args as e:
+        print(e.ctx.get_help() if e.ctx else str(e))
+        sys.exit(0)
+    except ce.UsageError as e:
+        cmd = e.ctx.command_path if e.ctx else "costbasis"
+        print(f"error: {e.format_message()} (see `{cmd} --help`)", file=sys.stderr)
+        sys.exit(2)
+    except aborts:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except exits as e:
+        sys.exit(e.exit_code)
     except CostbasisError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
