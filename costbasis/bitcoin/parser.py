@@ -12,6 +12,7 @@ import hashlib
 from struct import Struct
 from struct import error as StructError
 
+from costbasis.bitcoin.blockfiles import read_varint as _varint  # Core VARINT, shared with the index reader
 from costbasis.errors import CostbasisError
 
 _U16, _U32, _I64 = Struct("<H"), Struct("<I"), Struct("<q")
@@ -63,16 +64,6 @@ def _uncompressed_pubkey(prefix_x: bytes) -> bytes:
     return r
 
 
-def _varint(b, i):
-    n = 0
-    while True:
-        ch = b[i]
-        i += 1
-        n = (n << 7) | (ch & 0x7F)
-        if ch & 0x80:
-            n += 1
-        else:
-            return n, i
 
 
 def parse_undo(u: bytes) -> list[list[tuple[int, bool, int, bytes]]]:
@@ -164,7 +155,7 @@ def _parse_block(raw, height, undo, cols, median_time):
         raise ParseError(f"corrupt block data at height {height} (only {n} bytes)")
     bhash = sha256d(b[:80])[::-1].hex()
     undo_txs = parse_undo(undo) if undo is not None else []
-    u16, u32, i64 = _U16.unpack_from, _U32.unpack_from, _I64.unpack_from
+    u32, i64 = _U32.unpack_from, _I64.unpack_from
 
     o = cols.outputs
     o_h, o_ti, o_txid, o_vout, o_val, o_scr, o_cb = (o["height"], o["tx_index"], o["txid"], o["vout"], o["value"],
@@ -211,7 +202,6 @@ def _parse_block(raw, height, undo, cols, median_time):
         i += 1
         if nout >= 0xFD:
             nout, i = _compact(b, i - 1)
-        outs_start = len(o_val)
         out_sum = 0
         for v in range(nout):
             val = i64(b, i)[0]
