@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from costbasis.errors import UsageError
 from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
@@ -66,7 +65,6 @@ def render(table: pa.Table, fmt: str = "table", out: Path | None = None, title: 
         atomic_write_table(Path(out), table)
         return
     if fmt in ("csv", "json") and binary_cols:
-        import pyarrow.compute as pc
         for i in binary_cols:
             name = table.schema.field(i).name
             hexed = pa.array([None if b is None else b.hex() for b in table.column(i).to_pylist()], pa.string())

@@ -180,7 +180,6 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool) -> CohortSta
     con.execute("CREATE OR REPLACE TEMP VIEW height_price_old AS SELECT * FROM height_price_old_raw")
 
     # 1. block prices: only new blocks, unless the prices changed (then all, and note which moved)
-    new_hp: dict[str, pa.Table] = {}
     repriced = 0
     if st is None or st["prices_fp"] != fp:
         hp_all = _arrow(con, db.sql_text("height_price_select"), {"after": -1})
@@ -223,7 +222,7 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool) -> CohortSta
                         + ") GROUP BY ALL HAVING sum(sats) <> 0", {"after": after})
     con.register("__lots_delta", lots_delta)
     con.execute("CREATE OR REPLACE TEMP VIEW event_lots AS SELECT * FROM __lots_delta")
-    events_delta = _arrow(con, f"SELECT cohort, day, d_sats, d_cap::DECIMAL(38,0) AS d_cap, d_nop FROM ("
+    events_delta = _arrow(con, "SELECT cohort, day, d_sats, d_cap::DECIMAL(38,0) AS d_cap, d_nop FROM ("
                           + _q("cohort_events") + ")")
     _segments(con, "lots", old_files["lots"], [lots_delta], EMPTY["lots"])
     _segments(con, "events", old_files["events"], [events_delta], EMPTY["events"])

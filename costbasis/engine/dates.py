@@ -5,6 +5,7 @@ As of date D means blocks with time <= D 23:59:59 UTC, i.e. floor(time / 86400) 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from costbasis.errors import CostbasisError
@@ -13,18 +14,32 @@ EPOCH = date(1970, 1, 1)
 DAY = 86400
 
 
-def parse_day(value: str | date | None, option: str = "--asof") -> int | None:
-    """ISO date (YYYY-MM-DD) -> day number; None passes through."""
+# Exactly the form the messages promise: date.fromisoformat alone also takes 20260101, 2026-W01-1 ...
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: str | date | None, option: str = "--asof") -> date | None:
+    """A date from exactly YYYY-MM-DD (or a date/datetime); None or "" passes through as None.
+    The one strict date parser every command option goes through."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        value = value.date()
+        return value.date()
     if isinstance(value, date):
-        return (value - EPOCH).days
+        return value
+    text = str(value).strip()
     try:
-        return (date.fromisoformat(str(value).strip()) - EPOCH).days
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise CostbasisError(f"{option}: malformed date {value!r} (expected YYYY-MM-DD)") from None
+
+
+def parse_day(value: str | date | None, option: str = "--asof") -> int | None:
+    """ISO date (YYYY-MM-DD) -> day number; None passes through."""
+    d = parse_date(value, option)
+    return None if d is None else (d - EPOCH).days
 
 
 def day_to_date(day: int) -> date:

@@ -15,10 +15,12 @@ def sopr_series(store, chain: str | None = None, date_from=None, date_to=None, a
     ctx = open_chain(store, chain, asset, with_lots=False)
     f = parse_day(date_from, "--from")
     t = parse_day(date_to, "--to")
-    f = ctx.first_day if f is None else f
-    t = ctx.last_day if t is None else t
-    if t < f:
+    if t is not None and f is not None and t < f:
         raise CostbasisError("--to is before --from")
+    f = ctx.first_day if f is None else f
+    if t is None and f > ctx.last_day:  # the default --to (last block) is not the user's mistake
+        raise CostbasisError(f"--from {fmt_day(f)} is after the last stored day {fmt_day(ctx.last_day)} of {ctx.chain}")
+    t = ctx.last_day if t is None else t
     ctx.check_day(t, "--to")
     f = max(f, ctx.first_day)
     if f > ctx.last_day:
