@@ -2,6 +2,9 @@
 -- $unit 'day' | 'hour'; $per_entity (or $entity): one row per exchange, else 'all'; $entity filter or NULL;
 -- [$t_from, $t_to) block time range. USD at the price of the period's date (last earlier row
 -- if missing). Whale ratio = the 10 largest inflow transactions / total inflow.
+-- Continuous calendar: every period from the first to the last stored block inside the requested
+-- range is a row (per entity group), zeros where nothing moved, so pipelines get no gaps. Periods
+-- outside the stored blocks are not rows: no blocks there is "not known yet", not "no flows".
 WITH x AS (
     SELECT date_trunc($unit, make_timestamp(time * 1000000)) AS period,
            CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity ELSE 'all' END AS entity,
@@ -19,12 +22,28 @@ WITH x AS (
 ), agg_out AS (
     SELECT period, entity, sum(amount) AS outflow, count(*) AS outflow_txs
     FROM x WHERE direction = 'out' GROUP BY period, entity
-), joined AS (
-    SELECT coalesce(i.period, o.period) AS period, coalesce(i.entity, o.entity) AS entity,
+), bounds AS (
+    SELECT date_trunc($unit, make_timestamp(greatest($t_from, min(timestamp)) * 1000000)) AS p0,
+           date_trunc($unit, make_timestamp(least($t_to - 1, max(timestamp)) * 1000000)) AS p1
+    FROM blocks
+),
+calendar AS (
+    SELECT unnest(generate_series(p0, p1, CASE WHEN $unit = 'day' THEN INTERVAL 1 DAY ELSE INTERVAL 1 HOUR END)) AS period
+    FROM bounds WHERE p0 <= p1
+),
+groups AS (  -- per entity: every exchange with a flow anywhere in the store (not only in the range)
+    SELECT 'all' AS entity WHERE NOT $per_entity AND $entity IS NULL
+    UNION SELECT DISTINCT entity FROM evm_exchange_txs WHERE $per_entity AND $entity IS NULL
+    UNION SELECT DISTINCT entity FROM exlabels WHERE lower(entity) = lower($entity)
+),
+joined AS (
+    SELECT c.period, g.entity,
            coalesce(i.inflow, 0) AS inflow, coalesce(o.outflow, 0) AS outflow,
            coalesce(i.inflow_txs, 0) AS inflow_txs, coalesce(o.outflow_txs, 0) AS outflow_txs,
            coalesce(i.top10, 0) AS top10
-    FROM agg_in i FULL OUTER JOIN agg_out o ON i.period = o.period AND i.entity = o.entity
+    FROM calendar c CROSS JOIN groups g
+    LEFT JOIN agg_in i ON i.period = c.period AND i.entity = g.entity
+    LEFT JOIN agg_out o ON o.period = c.period AND o.entity = g.entity
 )
 SELECT j.period, j.entity,
        j.inflow, j.outflow, j.inflow - j.outflow AS netflow,

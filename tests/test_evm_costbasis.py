@@ -271,13 +271,15 @@ def test_exchange_flows_by_hand(labeled):
     s, store = labeled
     rows = flows(store, "ethereum").to_pylist()
     assert [(r["date"], r["entity"], r["inflow"], r["outflow"], r["netflow"], r["inflow_usd"], r["inflow_txs"],
-             r["whale_ratio"]) for r in rows] == [
+             r["whale_ratio"]) for r in rows] == [  # every day from the genesis block's, zeros without flows
+        *[(date(2020, 1, d), "all", 0.0, 0.0, 0.0, 0.0, 0, None) for d in (1, 2, 3)],
         (date(2020, 1, 4), "all", 2.0, 0.0, 2.0, 300.0, 1, 1.0),
         (date(2020, 1, 5), "all", 3.0, 0.0, 3.0, 900.0, 1, 1.0),
     ]
     per = flows(store, "ethereum", per_entity=True, date_from="2020-01-05").to_pylist()
     assert [(r["entity"], r["inflow"]) for r in per] == [("ABCC", 3.0)]
-    assert flows(store, "ethereum", token=s.token, asset="TKN").num_rows == 0  # no token went to an exchange
+    tok = flows(store, "ethereum", token=s.token, asset="TKN")  # no token went to an exchange
+    assert tok.num_rows == 5 and set(tok["inflow_txs"].to_pylist() + tok["outflow_txs"].to_pylist()) == {0}
 
 
 def test_whale_deposits_by_hand(labeled):

@@ -33,6 +33,8 @@ def test_factory_chain_gives_the_same_flows(chain, tmp_path):
                                       {"heuristic": "sweep", "entity": "ExA", "added": 2}]
     fake = exchange_flows(store, per_entity=True).drop_columns(["price_usd"])
     real = exchange_flows(Store(chain.expanded), per_entity=True).drop_columns(["price_usd"])
-    assert fake.to_pylist() == real.to_pylist()
+    # days with flows (the calendars differ: the regtest chain starts at its 2011 genesis block)
+    moved = lambda t: [r for r in t.to_pylist() if r["inflow_txs"] or r["outflow_txs"]]  # noqa: E731
+    assert moved(fake) == moved(real) and moved(fake)
     cols = ["exchange", "value_btc", "source_holds_1000", "age_band", "cluster_size", "source_balance_btc"]
     assert whale_deposits(store).select(cols).to_pylist() == whale_deposits(Store(chain.expanded)).select(cols).to_pylist()

@@ -22,8 +22,13 @@ def chain(tmp_path_factory):
     return flow_chain(tmp_path_factory)
 
 
+def moved(rows):
+    """The periods with flows (the output also has every other period of the calendar, as zeros)."""
+    return [r for r in rows if r["inflow_txs"] or r["outflow_txs"]]
+
+
 def _by_day(t):
-    return {r["date"]: r for r in t.to_pylist()}
+    return {r["date"]: r for r in moved(t.to_pylist())}
 
 
 def test_flows_after_expand_exact_daily_totals(chain):
@@ -80,7 +85,7 @@ def test_flows_with_imported_labels_only(chain):
 
 def test_per_entity_and_hourly_and_range(chain):
     t = exchange_flows(Store(chain.expanded), by="hour", per_entity=True, date_from=day(10), date_to=str(day(12)))
-    rows = t.to_pylist()
+    rows = moved(t.to_pylist())
     # every block of the story after day 0 is mined at 12:00 UTC
     assert all(r["hour"].hour == 12 for r in rows)
     got = {(r["hour"].date(), r["entity"]): (r["inflow_btc"], r["outflow_btc"]) for r in rows}
@@ -90,7 +95,7 @@ def test_per_entity_and_hourly_and_range(chain):
 def test_flows_cli_json(chain):
     p = run_cli("flows", "--from", str(day(30)), "--to", str(day(40)), "--format", "json", cache=chain.expanded,
                 check=True)
-    rows = json.loads(p.stdout)
+    rows = moved(json.loads(p.stdout))
     assert [r["date"] for r in rows] == [str(day(35))]
     assert rows[0]["inflow_btc"] == 78 and rows[0]["inflow_txs"] == 12
     p = run_cli("flows", "--by", "week", cache=chain.expanded)

@@ -18,6 +18,12 @@ EPOCH = date(1970, 1, 1)
 MAX_WINDOW_DAYS = 36_525
 
 
+def _today() -> date:
+    from costbasis.engine.dates import today_day
+
+    return day_to_date(today_day())
+
+
 def check_window(window: int) -> int:
     if not 2 <= window <= MAX_WINDOW_DAYS:
         raise CostbasisError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
@@ -40,13 +46,10 @@ class DayInputs:
 
 
 def parse_date(value: date | str | None, option: str = "--asof") -> date | None:
-    """A date from YYYY-MM-DD (or a date); a clear one-line error otherwise."""
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise CostbasisError(f"bad date for {option}: {value!r} (expected YYYY-MM-DD)") from None
+    """A date from YYYY-MM-DD (or a date); a clear one-line error otherwise (engine.dates.parse_date)."""
+    from costbasis.engine.dates import parse_date as strict
+
+    return strict(value, option)
 
 
 class EngineSession:
@@ -148,8 +151,11 @@ def session_day(s, asof, window: int, quantiles: Sequence[float], with_distribut
     day = parse_date(asof)
     if day is None:
         day = s.last_date
-    elif day > s.last_date:
-        raise CostbasisError(f"--asof {day} is after the last stored day {s.last_date} of {s.chain}")
+    elif day > max(s.last_date, _today()):
+        # past the last block coins only age (as `costbasis cohorts --asof` computes), but a
+        # date after today is a typo, not a question
+        raise CostbasisError(f"--asof {day} is after today ({_today()}); the last stored day of {s.chain} "
+                             f"is {s.last_date}")
     elif day < s.first_date:
         raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
     t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)

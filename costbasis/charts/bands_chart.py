@@ -22,8 +22,9 @@ def _arr(v) -> np.ndarray:
 
 def plot_bands(dates: Sequence[date], price: Sequence[float], realized: Mapping[str, Sequence[float]],
                sigma: Mapping[int, Sequence[float]], out: Path | str, title: str = "",
-               size: tuple[int, int] = DEFAULT_SIZE) -> Path:
-    """Price (black), one line per cohort realized price, STH ±1σ/±2σ areas; log y axis."""
+               size: tuple[int, int] = DEFAULT_SIZE, unit: str | None = None) -> Path:
+    """Price (black), one line per cohort realized price, STH ±1σ/±2σ areas; log y axis.
+    unit: the coin the prices are of, named in the legend (None: plain "price", the Bitcoin chart)."""
     check_png_path(out)
     if len(dates) < 2:
         raise CostbasisError("need at least two days to draw a chart; widen --from/--to")
@@ -47,7 +48,7 @@ def plot_bands(dates: Sequence[date], price: Sequence[float], realized: Mapping[
             age_i += 1
         label = {"sth": "STH realized price", "lth": "LTH realized price"}.get(name, f"{name} realized price")
         ax.plot(x, _arr(values), label=label, **style)
-    ax.plot(x, _arr(price), color="black", lw=2.2, label="price")
+    ax.plot(x, _arr(price), color="black", lw=2.2, label="price" if unit is None else f"{unit} price")
     finite = np.concatenate([a[np.isfinite(a) & (a > 0)] for a in
                              [_arr(price)] + [_arr(v) for v in realized.values()] +
                              [_arr(sigma[k]) for k in sigma if abs(k) <= 1]] or [np.array([])])
@@ -57,7 +58,7 @@ def plot_bands(dates: Sequence[date], price: Sequence[float], realized: Mapping[
     log_usd_axis(ax)
     date_axis(ax)
     ax.set_xlim(x[0], x[-1])
-    ax.set_ylabel("USD (log scale)")
+    ax.set_ylabel("USD (log scale)" if unit is None else f"USD per {unit} (log scale)")
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(title or f"Price and holder cost basis, {dates[0]} to {dates[-1]}")
     fig.legend(loc="outside lower center", fontsize=9, ncols=5, frameon=False)
@@ -65,14 +66,23 @@ def plot_bands(dates: Sequence[date], price: Sequence[float], realized: Mapping[
 
 
 def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, window: int = 365,
-                cohorts: Sequence[str] = DEFAULT_COHORTS, size: tuple[int, int] = DEFAULT_SIZE) -> Path:
-    """Fetch cohort series (with `window` days of lead-in for the σ bands) and draw them."""
+                cohorts: Sequence[str] = DEFAULT_COHORTS, size: tuple[int, int] = DEFAULT_SIZE,
+                evm: Mapping | None = None) -> Path:
+    """Fetch cohort series (with `window` days of lead-in for the σ bands) and draw them.
+    evm: None for a Bitcoin chain, else the account-model options {method, token, asset}
+    (costbasis.bands.evm_inputs.EvmSession)."""
     from costbasis.bands.inputs import EngineSession, parse_date
     from costbasis.bands.sth_sigma import rolling_sigma_bands
 
     check_png_path(out)
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    with EngineSession(store, chain) as session:
+    if evm is None:
+        session, unit = EngineSession(store, chain), None
+    else:
+        from costbasis.bands.evm_inputs import EvmSession
+
+        session, unit = EvmSession(store, chain, **evm), evm_unit(evm)
+    with session:
         tip, name = session.last_date, session.chain
         last = min(last or tip, tip)
         first = first or (last - timedelta(days=365))
@@ -97,6 +107,18 @@ def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, w
     keep = [i for i, d in enumerate(days) if first <= d <= last]
     pick = lambda seq: [seq[i] for i in keep]  # noqa: E731
     realized = {c: pick(col(c, "realized_price_usd")) for c in cohorts if c in by}
+    name = name if unit is None else f"{name} {unit} ({evm_method(evm)})"
     return plot_bands(pick(days), pick(col("all", "price_usd")), realized, {k: pick(list(v)) for k, v in sigma.items()},
                       out, f"{name}: price and holder cost basis, {days[keep[0]] if keep else first} to "
-                      f"{days[keep[-1]] if keep else last} (STH σ window {window}d)", size)
+                      f"{days[keep[-1]] if keep else last} (STH σ window {window}d)", size, unit)
+
+
+def evm_unit(evm: Mapping) -> str:
+    """What EVM amounts and prices are of: ETH (the chain's coin) or the token's price series name."""
+    if evm.get("token"):
+        return f"{evm.get('asset') or 'token'}"
+    return evm.get("asset") or "ETH"
+
+
+def evm_method(evm: Mapping) -> str:
+    return "FIFO lots" if evm.get("method") == "fifo" else "avg cost"

@@ -43,8 +43,8 @@ def _spread_labels(ys: list[float], lo: float, hi: float, min_gap: float) -> lis
 
 def plot_urpd(bucket_low: Sequence[float], bucket_high: Sequence[float], supply: Sequence[float],
               price: float, bands: pa.Table | None, out: Path | str, title: str = "",
-              span: float = 2.5, size: tuple[int, int] = DEFAULT_SIZE) -> Path:
-    """Supply per creation-price bucket as horizontal bars on a log price axis limited to
+              span: float = 2.5, size: tuple[int, int] = DEFAULT_SIZE, unit: str = "BTC") -> Path:
+    """Supply (in `unit`) per creation-price bucket as horizontal bars on a log price axis limited to
     [price/span, price*span]; the price as a line; bands as shaded ranges or dashed lines."""
     check_png_path(out)
     lo_b = np.asarray(bucket_low, dtype=float)
@@ -88,7 +88,7 @@ def plot_urpd(bucket_low: Sequence[float], bucket_high: Sequence[float], supply:
                 fontweight="bold" if color == "black" else "normal", clip_on=False)
     log_usd_axis(ax)
     ax.set_ylabel("creation price (USD, log scale)")
-    ax.set_xlabel("supply (BTC)")
+    ax.set_xlabel(f"supply ({unit})")
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_title(title or "URPD: live supply by the price it last moved at")
     from matplotlib.patches import Patch
@@ -103,18 +103,28 @@ def plot_urpd(bucket_low: Sequence[float], bucket_high: Sequence[float], supply:
 
 
 def urpd_chart(store, chain: str | None, asof, out: Path | str, price: float | None = None, span: float = 2.5,
-               window: int = 365, size: tuple[int, int] = DEFAULT_SIZE, buckets: int = 150) -> Path:
+               window: int = 365, size: tuple[int, int] = DEFAULT_SIZE, buckets: int = 150,
+               evm: dict | None = None) -> Path:
     """Bands as of `asof` (costbasis.bands.assemble.bands) over log-spaced URPD buckets of the same
-    live cost-basis distribution."""
+    live cost-basis distribution. evm: None for Bitcoin, else {method, token, asset} of the
+    account-model engine (creation price = the holder's cost basis, as `costbasis urpd --chain`)."""
     from costbasis.bands.assemble import DEFAULT_QUANTILES, bands_for_day
-    from costbasis.bands.inputs import fetch_day
+    from costbasis.bands.inputs import fetch_day, session_day
 
     check_png_path(out)
-    day = fetch_day(store, chain, asof, window, DEFAULT_QUANTILES, with_distribution=True)
+    if evm is None:
+        day, unit, what = fetch_day(store, chain, asof, window, DEFAULT_QUANTILES, with_distribution=True), "BTC", ""
+    else:
+        from costbasis.bands.evm_inputs import EvmSession
+        from costbasis.charts.bands_chart import evm_method, evm_unit
+
+        with EvmSession(store, chain, **evm) as s:
+            day = session_day(s, asof, window, DEFAULT_QUANTILES, with_distribution=True)
+        unit, what = evm_unit(evm), f" {evm_unit(evm)} ({evm_method(evm)})"
     t = bands_for_day(day, price, window)
     meta = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
     p = float(meta["price_usd"])
     lo_b, hi_b, s = log_buckets(day.dist_prices, day.dist_supply, p / span, p * span, buckets)
     return plot_urpd(lo_b, hi_b, s, p, t, out,
-                     f"{meta['chain']} URPD as of {meta['date']}: live supply by creation price "
-                     f"({buckets} log buckets), price ${p:,.0f}", span, size)
+                     f"{meta['chain']}{what} URPD as of {meta['date']}: live supply by creation price "
+                     f"({buckets} log buckets), price ${p:,.0f}", span, size, unit)

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
 from costbasis.cli.common import check_number, store_from
 from costbasis.errors import CostbasisError
 
@@ -18,11 +19,25 @@ chart_app = typer.Typer(
 OutPng = typer.Option(..., "--out", "-o", help="PNG file to write.")
 WidthOpt = typer.Option(1400, "--width", help="Image width in pixels.")
 HeightOpt = typer.Option(800, "--height", help="Image height in pixels.")
-ChainOpt = typer.Option(None, "--chain", help="Stored chain (default: the only bitcoin chain).")
+ChainOpt = typer.Option(None, "--chain", help=CHAIN_HELP)
+TokenOpt = typer.Option(None, "--token", help=TOKEN_HELP)
+AssetOpt = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token).")
+MethodOpt = typer.Option(None, "--method", help=METHOD_HELP)
 
 
 def _done(path: Path) -> None:
     typer.echo(f"wrote {path}")
+
+
+def _engine(ctx: typer.Context, chain, token, asset, method, **evm_only):
+    """(store, chain, evm options or None): the account-model engine on an EVM chain, else Bitcoin."""
+    store = store_from(ctx)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method}, **evm_only)
+    if family != EVM:
+        return store, chain, None
+    if method not in (None, "avg", "fifo"):
+        raise CostbasisError(f"--method must be avg or fifo, got {method!r}")
+    return store, chain, {"method": method or "avg", "token": token, "asset": asset}
 
 
 @chart_app.command("bands")
@@ -35,10 +50,15 @@ def bands_cmd(
     window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
     cohorts: str = typer.Option("1w-1m,1m-3m,3m-6m,6m-12m,sth,lth", "--cohorts", help="Cohort realized prices to draw."),
     width: int = WidthOpt, height: int = HeightOpt,
+    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
 ):
     """Price, cohort realized prices and the STH cost-basis ±1σ/±2σ band areas on a log axis.
 
+    On an EVM chain (--chain ethereum) the cohorts come from the account-model engine (--method avg|fifo; ETH, or a token with --token ADDR --asset NAME).
+
     Example: costbasis chart bands --from 2025-01-01 --to 2026-01-20 --out bands.png
+
+    Example: costbasis chart bands --chain ethereum --method fifo --out eth_bands.png
     """
     from costbasis.charts.bands_chart import bands_chart
 
@@ -49,7 +69,8 @@ def bands_cmd(
     names = tuple(check_cohort(c.strip()) for c in cohorts.split(",") if c.strip())
     if not names:
         raise CostbasisError("--cohorts: name at least one cohort, e.g. sth,lth")
-    _done(bands_chart(store_from(ctx), chain, date_from, date_to, out, window, names, (width, height)))
+    store, chain, evm = _engine(ctx, chain, token, asset, method)
+    _done(bands_chart(store, chain, date_from, date_to, out, window, names, (width, height), evm=evm))
 
 
 @chart_app.command("urpd")
@@ -62,17 +83,23 @@ def urpd_cmd(
     span: float = typer.Option(2.5, "--span", help="Show creation prices from price/SPAN to price*SPAN."),
     window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
     width: int = WidthOpt, height: int = HeightOpt,
+    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
 ):
     """URPD (live supply by creation price) as a horizontal histogram with the price and the bands marked.
 
+    On an EVM chain (--chain ethereum) the creation price is the holder's cost basis (--method avg|fifo) and supply is in ETH or, with --token ADDR --asset NAME, in token units.
+
     Example: costbasis chart urpd --asof 2026-01-20 --out urpd.png
+
+    Example: costbasis chart urpd --chain ethereum --out eth_urpd.png
     """
     from costbasis.charts.urpd_chart import urpd_chart
 
     check_number(price, "--price", positive=True)
     if not (check_number(span, "--span", positive=True) > 1):
         raise CostbasisError("--span must be greater than 1")
-    _done(urpd_chart(store_from(ctx), chain, asof, out, price, span, window, (width, height)))
+    store, chain, evm = _engine(ctx, chain, token, asset, method)
+    _done(urpd_chart(store, chain, asof, out, price, span, window, (width, height), evm=evm))
 
 
 @chart_app.command("whales")
@@ -82,24 +109,45 @@ def whales_cmd(
     date_to: Optional[str] = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
     out: Path = OutPng,
     chain: Optional[str] = ChainOpt,
-    min_btc: Optional[float] = typer.Option(100, "--min-btc", help="Whale deposit: at least this many BTC."),
+    min_btc: Optional[float] = typer.Option(None, "--min-btc", help="Whale deposit: at least this many BTC (default 100)."),
     min_usd: Optional[float] = typer.Option(None, "--min-usd", help="Whale deposit: at least this many USD (instead of --min-btc)."),
     window: int = typer.Option(30, "--window", help="Trailing days for the z-score."),
     z: float = typer.Option(2.0, "--z", help="z-score that makes a signal day."),
     width: int = WidthOpt, height: int = HeightOpt,
+    min_amount: Optional[float] = typer.Option(None, "--min-amount", help="EVM only: deposit threshold in coins (ETH or token units; default 1000)."),
+    whale_amount: Optional[float] = typer.Option(None, "--whale-amount", help="EVM only: a source holding at least this much is a whale (default 10000)."),
+    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
 ):
     """Daily whale deposits to exchanges (USD bars) and their z-score against a trailing window.
 
+    On an EVM chain (--chain ethereum) deposits are as in `costbasis whales --chain ethereum` (--min-amount or --min-usd, --whale-amount).
+
     Example: costbasis chart whales --from 2026-01-01 --to 2026-01-31 --out whales.png
+
+    Example: costbasis chart whales --chain ethereum --min-amount 500 --out eth_whales.png
     """
     from costbasis.charts.whales_chart import whales_chart
 
     check_number(min_btc, "--min-btc")
     check_number(min_usd, "--min-usd")
+    check_number(min_amount, "--min-amount")
+    check_number(whale_amount, "--whale-amount")
     check_number(z, "--z")
+    store, chain, evm = _engine(ctx, chain, token, asset, method,
+                                **{"--min-amount": min_amount, "--whale-amount": whale_amount})
+    if evm is not None:
+        bitcoin_only(EVM, **{"--min-btc (use --min-amount)": min_btc})
+        if min_amount is not None and min_usd is not None:
+            raise CostbasisError("use either --min-amount or --min-usd, not both")
+        evm.update(min_amount=1000.0 if min_amount is None else min_amount, min_usd=min_usd,
+                   whale_amount=10_000.0 if whale_amount is None else whale_amount)
+        _done(whales_chart(store, chain, date_from, date_to, out, (width, height), evm=True,
+                           window=window, z=z, **evm))
+        return
+    min_btc = 100 if min_btc is None else min_btc
     if min_usd is not None:
         min_btc = None
-    _done(whales_chart(store_from(ctx), chain, date_from, date_to, out, (width, height),
+    _done(whales_chart(store, chain, date_from, date_to, out, (width, height),
                        min_btc=min_btc, min_usd=min_usd, window=window, z=z))
 
 

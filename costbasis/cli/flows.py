@@ -28,6 +28,8 @@ def flows_cmd(
     """Exchange inflow/outflow/netflow (BTC and USD at the day's price), tx counts, inflow mean,
     top-10 inflow sum and exchange whale ratio (top-10 / total). Transfers inside one exchange are not flows.
 
+Every day (or hour) from the first to the last stored block inside --from/--to is a row, with zeros when nothing moved (whale_ratio and inflow mean empty without inflow); with --per-entity, every day for every exchange that has flows in the store.
+
     On an EVM chain (--chain ethereum) exchanges are the imported labels with chain=ethereum; amounts have no unit suffix (inflow, outflow, netflow): ETH, or whole token units with --token ADDR --asset NAME. USD columns are empty until that asset's prices are imported.
 
     Example: costbasis flows --chain ethereum --per-entity

@@ -59,7 +59,8 @@ def flows(store, chain: str | None = None, date_from=None, date_to=None, entity:
           per_entity: bool = False, token: str | None = None, asset: str | None = None, decimals: int | None = None,
           labels_chain: str = "ethereum") -> pa.Table:
     """Per period: inflow, outflow, netflow (coins) and USD, tx counts, inflow_mean, top10_inflow,
-    whale_ratio, price_usd. USD columns are null without an imported price series."""
+    whale_ratio, price_usd. USD columns are null without an imported price series. Every period of
+    the range covered by stored blocks is a row (zeros where nothing moved), as in Bitcoin flows."""
     if by not in UNITS:
         raise CostbasisError(f"--by must be day or hour, got {by!r}")
     token = normalize_token(token)

@@ -17,7 +17,8 @@ def exchange_flows(store: Store, chain: str | None = None, date_from=None, date_
                    entity: str | None = None, by: str = "day", per_entity: bool = False,
                    threads: int | None = None) -> pa.Table:
     """Exchange flows per period: inflow/outflow/netflow BTC and USD, tx counts, inflow mean,
-    top-10 inflow sum and whale ratio. All exchanges together unless `entity` or `per_entity`."""
+    top-10 inflow sum and whale ratio. All exchanges together unless `entity` or `per_entity`.
+    A continuous calendar: every period of the range covered by stored blocks, zeros where nothing moved."""
     if by not in UNITS:
         raise CostbasisError(f"--by must be day or hour, got {by!r}")
     t_from, t_to = time_bounds(date_from, date_to)
