@@ -1,31 +1,43 @@
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
--- sql/whales_source_keys.sql): the running sum of the wallet's received (+ outputs) and spent
--- (- inputs) values over blocks <= $h_to ordered by (height, tx_index), taken at the last event
--- before the deposit (ASOF), summed over the deposit's wallets. Outputs and inputs are each read
--- once, joined only against the members of the wallets that deposit.
+-- sql/whales_source_keys.sql), for the deposits of heights [$h_from, $h_to]: the wallet's balance at
+-- height $h_from - 1 (view `balances_base`: script -> received minus spent over blocks < $h_from,
+-- kept by costbasis/flows/stored.py; empty for a build from scratch) plus the running sum of its
+-- received (+ outputs) and spent (- inputs) values over blocks [$h_from, $h_to] ordered by
+-- (height, tx_index), taken at the last event before the deposit (ASOF), summed over the deposit's
+-- wallets. Only the new blocks are read, joined only against the members of the wallets that deposit,
+-- so extending the stored tables costs time in proportion to the new blocks, not the wallets' history.
 -- Also the total size of the source wallets and the address of the smallest key (the display name).
 WITH wallets AS (SELECT DISTINCT kid, key, cluster FROM dep_keys),
 members AS (
     SELECT w.kid, coalesce(c.script, w.key) AS script
     FROM wallets w LEFT JOIN clusters c ON c.cluster = w.cluster
 ),
+base AS (
+    SELECT m.kid, sum(b.balance) AS balance
+    FROM members m JOIN balances_base b ON b.script = m.script
+    GROUP BY m.kid
+),
 events AS (
     SELECT m.kid, o.height::BIGINT * 1048576 + o.tx_index AS pos, o.value AS delta
     FROM outputs o JOIN members m ON o.script = m.script
-    WHERE o.height <= $h_to
+    WHERE o.height BETWEEN $h_from AND $h_to
     UNION ALL
     SELECT m.kid, i.height::BIGINT * 1048576 + i.tx_index AS pos, -i.value AS delta
     FROM inputs i JOIN members m ON i.script = m.script
-    WHERE i.height <= $h_to
+    WHERE i.height BETWEEN $h_from AND $h_to
 ),
 running AS (
     SELECT kid, pos, sum(delta) OVER (PARTITION BY kid ORDER BY pos) AS balance
     FROM (SELECT kid, pos, sum(delta) AS delta FROM events GROUP BY kid, pos)
 ),
-per_key AS (
-    SELECT d.height, d.tx_index, d.key, d.n, d.address, coalesce(r.balance, 0) AS balance
+since AS (
+    SELECT d.height, d.tx_index, d.key, d.n, d.address, d.kid, coalesce(r.balance, 0) AS balance
     FROM (SELECT *, height::BIGINT * 1048576 + tx_index AS pos FROM dep_keys) d
     ASOF LEFT JOIN running r ON d.kid = r.kid AND d.pos > r.pos
+),
+per_key AS (
+    SELECT s.height, s.tx_index, s.key, s.n, s.address, s.balance + coalesce(b.balance, 0) AS balance
+    FROM since s LEFT JOIN base b ON b.kid = s.kid
 )
 SELECT height, tx_index, sum(balance)::BIGINT AS balance, sum(n)::BIGINT AS cluster_size,
        arg_min(address, key) AS source_cluster

@@ -144,3 +144,125 @@ def test_new_labels_or_a_torn_write_rebuild(chain, tmp_path):
     assert stored.read_state(store2, CHAIN) == (None, None)
     assert _got(store2) == _expected(chain.story)
     assert _state(store2) == before
+
+
+# ---- per-script balances at the stored tip (the base an extension starts from) ----
+
+def _reference_balances(store: Store, h: int) -> dict[bytes, int]:
+    """Brute force, independent of the SQL: per script, outputs received minus inputs spent at heights <= h."""
+    cs = store.chain(CHAIN)
+    bal: dict[bytes, int] = {}
+    for table, sign in (("outputs", 1), ("inputs", -1)):
+        t = pq.read_table(cs.files(table), columns=["height", "script", "value"]).to_pydict()
+        for height, script, value in zip(t["height"], t["script"], t["value"]):
+            if height <= h and script is not None:
+                bal[script] = bal.get(script, 0) + sign * value
+    return {s: v for s, v in bal.items() if v != 0}
+
+
+def _stored_balances(store: Store) -> dict[bytes, int]:
+    t = stored.load_balances(store, CHAIN)
+    scripts = t["script"].to_pylist()
+    assert scripts == sorted(scripts)             # sorted: reproducible files
+    return dict(zip(scripts, t["balance"].to_pylist()))
+
+
+def _files(store: Store) -> dict[str, bytes]:
+    return {t: store.dataset_path(stored.KIND, f"{CHAIN}.{t}").read_bytes() for t in stored.FILES}
+
+
+def _rollback_keep(store: Store, cut: int):
+    cs = store.chain(CHAIN)
+    removed = {t: pq.read_table(cs.files(t)).filter(pq.read_table(cs.files(t))[cs.key_column(t)].to_numpy() > cut)
+               for t in cs.tables()}
+    hashes = {h: cs.hash_at(h) for h in cs.recent_heights() if h > cut}
+    keys = {t: cs.key_column(t) for t in removed}
+    cs.rollback(cut)
+    return removed, hashes, keys
+
+
+def test_incremental_balances_equal_a_build_from_scratch(chain, tmp_path):
+    from costbasis.bitcoin.schema import TABLES
+    from costbasis.engine.db import connect, register_arrow
+    store = _copy(chain.expanded, tmp_path / "c")
+    tip = store.chain(CHAIN).tip()
+    assert _stored_balances(store) == _reference_balances(store, tip[0])
+    cut = _height_before(store, 18)
+    removed, hashes, keys = _rollback_keep(store, cut)
+    _got(store)                                              # rebuilt at `cut`
+    # the chain grows in two steps; each extension starts from the stored balances
+    mid = (cut + tip[0]) // 2
+    for lo, hi in ((cut + 1, mid), (mid + 1, tip[0])):
+        part = {t: v.filter((v[keys[t]].to_numpy() >= lo) & (v[keys[t]].to_numpy() <= hi)) for t, v in removed.items()}
+        blocks = part["blocks"].to_pydict()
+        block_hash = dict(zip(blocks["height"], blocks["hash"]))
+        store.chain(CHAIN).commit(lo, hi, part, block_hash[hi], {h: block_hash[h] for h in block_hash}, keys)
+        con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
+        xl = stored_xlabels(store)
+        register_arrow(con, "xlabels", xl)
+        ft = stored.flow_tables(store, con, CHAIN, xl)
+        assert ft.action == "extended" and ft.state["height"] == hi
+        assert _stored_balances(store) == _reference_balances(store, hi)
+        assert stored.script_balances_at(con, hi).equals(stored.load_balances(store, CHAIN))
+    assert _got(store) == _expected(chain.story)
+    # the extended files are byte for byte what a build from scratch writes
+    grown = _files(store)
+    for t in stored.FILES:
+        store.dataset_path(stored.KIND, f"{CHAIN}.{t}").unlink()
+    _got(store)
+    assert _files(store) == grown
+
+
+def test_rollback_rebuilds_the_balances(chain, tmp_path):
+    store = _copy(chain.expanded, tmp_path / "c")
+    at_tip = _stored_balances(store)
+    cut = _height_before(store, 18)
+    _rollback_keep(store, cut)
+    from costbasis.bitcoin.schema import TABLES
+    from costbasis.engine.db import connect, register_arrow
+    con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
+    xl = stored_xlabels(store)
+    register_arrow(con, "xlabels", xl)
+    assert stored.flow_tables(store, con, CHAIN, xl).action == "rebuilt"
+    ref = _reference_balances(store, cut)
+    assert ref != at_tip                         # the rolled-back blocks moved coins
+    assert _stored_balances(store) == ref
+    # a balances file from another build (a writer died between files) is never used as a mix
+    other = _copy(chain.expanded, tmp_path / "d")
+    shutil.copy(other.dataset_path(stored.KIND, f"{CHAIN}.{stored.BALANCES}"),
+                store.dataset_path(stored.KIND, f"{CHAIN}.{stored.BALANCES}"))
+    assert stored.read_state(store, CHAIN) == (None, None)
+
+
+def test_merge_places_new_scripts_like_a_full_sort():
+    """The in-place merge of an extension orders scripts exactly as the from-scratch SQL does, also for
+    scripts sharing their first 8 bytes, prefixes of one another and balances that return to 0."""
+    import duckdb
+    import pyarrow as pa
+
+    from costbasis.engine.db import register_arrow
+    z8 = b"\x00" * 8
+    base = {z8 + b"a": 5, z8 + b"c": 7, b"\x00" * 3: 1, z8: 2, b"abcdefgh1": 3, b"abcdefgh3": 4, b"z": 9}
+    received = {z8 + b"b": 6, b"\x00" * 4: 8, b"abcdefgh2": 1, b"abcdefgh": 2, b"abcdefgh30": 3, z8 + b"a": 1,
+                b"\xff" * 30: 4, b"": 5}
+    spent = {b"z": 9, z8 + b"c": 2, b"abcdefgh30": 3}       # z and abcdefgh30 end at 0: dropped
+
+    def rows(d, h):
+        return [(h, s, v) for s, v in d.items()]
+    outs = rows(base, 0) + rows(received, 1)
+    ins = rows(spent, 1)
+    con = duckdb.connect()
+    for name, r in (("outputs", outs), ("inputs", ins)):
+        register_arrow(con, name, pa.table({"height": [x[0] for x in r], "script": pa.array([x[1] for x in r], pa.binary()),
+                                            "value": pa.array([x[2] for x in r], pa.int64())}))
+    at0 = stored.script_balances_at(con, 0)
+    assert at0["script"].to_pylist() == sorted(base)
+    merged = stored._merge_balances(con, at0, 1, 1)
+    expect = dict(base)
+    for s_, v in received.items():
+        expect[s_] = expect.get(s_, 0) + v
+    for s_, v in spent.items():
+        expect[s_] -= v
+    expect = sorted((s_, v) for s_, v in expect.items() if v)
+    assert list(zip(merged["script"].to_pylist(), merged["balance"].to_pylist())) == expect
+    assert merged.equals(stored.script_balances_at(con, 1))
