@@ -108,3 +108,14 @@ def test_sopr_from_after_the_last_block_without_to(store):
         sopr_series(store, date_from=str(last), date_to=str(last - timedelta(days=1)))
     t = sopr_series(store, date_from=str(last - timedelta(days=2)))
     assert t["date"].to_pylist()[-1] == last
+
+
+def test_asof_after_today_is_refused_the_same_way_everywhere(tmp_path, cli):
+    """cohorts, urpd and bands all accept dates after the last block up to today (coins age) and
+    refuse a date after today with the same message."""
+    from costbasis.demo.run import run_demo
+
+    res = run_demo(tmp_path / "d", days=50, progress=False, log=lambda m: None)
+    for cmd in ("cohorts", "urpd", "bands"):
+        p = cli(cmd, "--asof", "9000-01-01", cache=res.cache)
+        assert p.returncode == 1 and "is after today" in p.stderr and "Traceback" not in p.stderr, (cmd, p.stderr)

@@ -54,7 +54,7 @@ def resolve_range(ctx: ChainContext, asof, date_from, date_to) -> tuple[int, int
     if a is not None and (f is not None or t is not None):
         raise CostbasisError("use either --asof or --from/--to, not both")
     if a is not None:
-        f = t = ctx.check_day(a, "--asof")
+        f = t = ctx.check_asof(a)
     else:
         f = ctx.first_day if f is None else f
         t = ctx.last_day if t is None else t

@@ -8,6 +8,8 @@ store tip first: only blocks added since the last call are read.
 
 from __future__ import annotations
 
+from datetime import date as _date
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -38,6 +40,15 @@ class ChainContext:
             raise CostbasisError(f"{option} {fmt_day(day)} is before the first block of {self.chain} "
                                  f"({fmt_day(self.first_day)})")
         return day
+
+    def check_asof(self, day: int) -> int:
+        """Past the last block coins only age, so --asof may go up to today (as in `bands`);
+        a date after today is a typo, not a question."""
+        today = (_date.today() - _date(1970, 1, 1)).days
+        if day > max(self.last_day, today):
+            raise CostbasisError(f"--asof {fmt_day(day)} is after today ({fmt_day(today)}); the last stored day "
+                                 f"of {self.chain} is {fmt_day(self.last_day)}")
+        return self.check_day(day, "--asof")
 
 
 def open_chain(store, chain: str | None = None, asset: str = "BTC", threads: int | None = None,

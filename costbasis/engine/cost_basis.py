@@ -14,7 +14,7 @@ def asof_day(ctx: ChainContext, asof) -> int:
     d = parse_day(asof, "--asof")
     if d is None:
         return ctx.last_day
-    return ctx.check_day(d, "--asof")
+    return ctx.check_asof(d)
 
 
 def live_cost_basis(store, chain: str | None = None, asof=None, cohort: str = "all", asset: str = "BTC") -> pa.Table:
