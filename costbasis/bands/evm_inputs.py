@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from costbasis.bands.assemble import bands_for_day, series_from_days
-from costbasis.bands.inputs import EPOCH, check_window, day_to_date, session_day, session_days
+from costbasis.bands.inputs import EPOCH, Session, check_window, day_to_date, session_day, session_days
 from costbasis.bands.merge import DEFAULT_MERGE_PCT
 from costbasis.bands.quantile_levels import DEFAULT_QUANTILES
 from costbasis.bands.urpd_clusters import ClusterParams
@@ -27,7 +27,7 @@ from costbasis.bands.urpd_clusters import ClusterParams
 SUPPLY_COLUMN = "supply"
 
 
-class EvmSession:
+class EvmSession(Session):
     """One walk of the chain (avg or fifo, ETH or one token) reused for the cohort series and
     every day's distribution; the same interface as bands.inputs.EngineSession."""
 
@@ -59,18 +59,7 @@ class EvmSession:
             self.ctx.con.execute(db.sql_text("evm_cohort_live"), {"from_day": d, "to_day": d})
             self._live = (d, d)
         t = db.run(self.ctx.con, "evm_live_by_price", {"day": d, "cohort": "all"})
-        p = t.column("cost_basis_usd").to_numpy(zero_copy_only=False).astype(float)
-        s = t.column("supply").to_numpy(zero_copy_only=False).astype(float)
-        return p, s
-
-    def close(self) -> None:
-        self.ctx.con.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return self.arrays(t, "cost_basis_usd", "supply")
 
 
 def _evm_columns(t: pa.Table) -> pa.Table:

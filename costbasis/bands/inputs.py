@@ -52,7 +52,28 @@ def parse_date(value: date | str | None, option: str = "--asof") -> date | None:
     return strict(value, option)
 
 
-class EngineSession:
+class Session:
+    """What every bands session shares: a DuckDB context `ctx` to close, and distributions as arrays."""
+
+    ctx = None
+
+    @staticmethod
+    def arrays(t: pa.Table, price_column: str, supply_column: str) -> tuple[np.ndarray, np.ndarray]:
+        p = t.column(price_column).to_numpy(zero_copy_only=False).astype(float)
+        s = t.column(supply_column).to_numpy(zero_copy_only=False).astype(float)
+        return p, s
+
+    def close(self) -> None:
+        self.ctx.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class EngineSession(Session):
     """One engine connection for a whole bands call: the chain's lots are built once and reused
     for the cohort series and for every day's live cost-basis distribution (opening the chain
     per day would rebuild them each time)."""
@@ -76,18 +97,7 @@ class EngineSession:
         from costbasis.engine import db
 
         t = db.run(self.ctx.con, "live_by_price", {"day": (day - EPOCH).days, "cohort": "all"})
-        p = t.column("creation_price_usd").to_numpy(zero_copy_only=False).astype(float)
-        s = t.column("supply_btc").to_numpy(zero_copy_only=False).astype(float)
-        return p, s
-
-    def close(self) -> None:
-        self.ctx.con.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return self.arrays(t, "creation_price_usd", "supply_btc")
 
 
 def last_stored_date(store, chain: str | None) -> tuple[date, str]:
