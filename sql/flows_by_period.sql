@@ -1,22 +1,26 @@
--- Exchange inflow / outflow / netflow per period (day or hour) and entity group, from exchange_txs.
+-- Exchange inflow / outflow / netflow per period (day or hour) and entity group, for Bitcoin and
+-- EVM alike, over three views the caller defines (sql/flows_inputs_bitcoin.sql / _evm.sql):
+--   flow_txs(time, entity, height, tx_key, direction, value), flow_block_times(time), flow_labels(entity).
 -- $unit: 'day' | 'hour'; $per_entity (or an $entity filter): one row per entity, else all exchanges as 'all';
--- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range.
--- USD at the day's price (the price row of the block's UTC date; the last earlier row if missing).
+-- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range;
+-- $scale: units per coin (1e8 sats per BTC; 1 for EVM amounts, already in ETH/token units).
+-- USD at the day's price (the price row of the period's UTC date; the last earlier row if missing).
 -- Whale ratio = sum of the 10 largest inflow transactions / total inflow, per period and group.
 -- Continuous calendar: every period from the first stored block (the first flow when no --from is
--- given) to the last stored block inside the requested range is a row (per entity group), zeros where nothing moved, so pipelines get no gaps. Periods
--- outside the stored blocks are not rows: no blocks there is "not known yet", not "no flows".
+-- given) to the last stored block inside the requested range is a row (per entity group), zeros
+-- where nothing moved, so pipelines get no gaps. Periods outside the stored blocks are not rows:
+-- no blocks there is "not known yet", not "no flows".
 WITH x AS (
     SELECT date_trunc($unit, make_timestamp(time * 1000000)) AS period,
            CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity ELSE 'all' END AS entity,
-           height, tx_index, direction, sum(value) AS value
-    FROM exchange_txs
+           height, tx_key, direction, sum(value) AS value
+    FROM flow_txs
     WHERE ($entity IS NULL OR lower(entity) = lower($entity))
       AND time >= $t_from AND time < $t_to
     GROUP BY ALL
 ),
 ranked_in AS (
-    SELECT *, row_number() OVER (PARTITION BY period, entity ORDER BY value DESC, height, tx_index) AS rk
+    SELECT *, row_number() OVER (PARTITION BY period, entity ORDER BY value DESC, height, tx_key) AS rk
     FROM x WHERE direction = 'in'
 ),
 agg_in AS (
@@ -30,9 +34,9 @@ agg_out AS (
 ),
 bounds AS (  -- without --from the calendar starts at the first exchange flow, not at genesis
     SELECT date_trunc($unit, make_timestamp(greatest($t_from, min(time),
-               CASE WHEN $t_from <= -4611686018427387904 THEN (SELECT min(time) FROM exchange_txs) END) * 1000000)) AS p0,
+               CASE WHEN $t_from <= -4611686018427387904 THEN (SELECT min(time) FROM flow_txs) END) * 1000000)) AS p0,
            date_trunc($unit, make_timestamp(least($t_to - 1, max(time)) * 1000000)) AS p1
-    FROM blocks
+    FROM flow_block_times
 ),
 calendar AS (
     SELECT unnest(generate_series(p0, p1, CASE WHEN $unit = 'day' THEN INTERVAL 1 DAY ELSE INTERVAL 1 HOUR END)) AS period
@@ -40,8 +44,8 @@ calendar AS (
 ),
 groups AS (  -- per entity: every exchange with a flow anywhere in the store (not only in the range)
     SELECT 'all' AS entity WHERE NOT $per_entity AND $entity IS NULL
-    UNION SELECT DISTINCT entity FROM exchange_txs WHERE $per_entity AND $entity IS NULL
-    UNION SELECT DISTINCT entity FROM xlabels WHERE lower(entity) = lower($entity)
+    UNION SELECT DISTINCT entity FROM flow_txs WHERE $per_entity AND $entity IS NULL
+    UNION SELECT DISTINCT entity FROM flow_labels WHERE lower(entity) = lower($entity)
 ),
 joined AS (
     SELECT c.period, g.entity,
@@ -53,15 +57,15 @@ joined AS (
     LEFT JOIN agg_out o ON o.period = c.period AND o.entity = g.entity
 )
 SELECT j.period, j.entity,
-       j.inflow / 1e8 AS inflow_btc,
-       j.outflow / 1e8 AS outflow_btc,
-       (j.inflow - j.outflow) / 1e8 AS netflow_btc,
-       j.inflow / 1e8 * p.price_usd AS inflow_usd,
-       j.outflow / 1e8 * p.price_usd AS outflow_usd,
-       (j.inflow - j.outflow) / 1e8 * p.price_usd AS netflow_usd,
+       j.inflow / $scale AS inflow,
+       j.outflow / $scale AS outflow,
+       (j.inflow - j.outflow) / $scale AS netflow,
+       j.inflow / $scale * p.price_usd AS inflow_usd,
+       j.outflow / $scale * p.price_usd AS outflow_usd,
+       (j.inflow - j.outflow) / $scale * p.price_usd AS netflow_usd,
        j.inflow_txs, j.outflow_txs,
-       CASE WHEN j.inflow_txs > 0 THEN j.inflow / 1e8 / j.inflow_txs END AS inflow_mean_btc,
-       j.top10 / 1e8 AS top10_inflow_btc,
+       CASE WHEN j.inflow_txs > 0 THEN j.inflow / $scale / j.inflow_txs END AS inflow_mean,
+       j.top10 / $scale AS top10_inflow,
        CASE WHEN j.inflow > 0 THEN j.top10 / j.inflow END AS whale_ratio,
        p.price_usd
 FROM joined j

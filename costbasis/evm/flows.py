@@ -74,8 +74,9 @@ def flows(store, chain: str | None = None, date_from=None, date_to=None, entity:
         prices = PRICES_SCHEMA.empty_table()
     db.register_arrow(con, "prices", prices)
     _build(con, store, name, token, decimals, labels_chain)
-    t = db.run(con, "evm_flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
-                                            "t_from": t_from, "t_to": t_to})
+    con.execute(db.sql_text("flows_inputs_evm"))
+    t = db.run(con, "flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
+                                        "t_from": t_from, "t_to": t_to, "scale": 1.0})
     if by == "day":
         return t.set_column(0, "date", t.column("period").cast(pa.date32()))
     return t.rename_columns(["hour"] + t.column_names[1:])

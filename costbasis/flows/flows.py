@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from costbasis.engine.db import run
+from costbasis.engine.db import run, sql_text
 from costbasis.errors import CostbasisError
 from costbasis.flows.context import open_flows, time_bounds
 from costbasis.store import Store
 
 UNITS = ("day", "hour")
+# flows_by_period.sql names amounts without a unit (shared with EVM); Bitcoin columns say _btc
+BTC_COLUMNS = {"inflow", "outflow", "netflow", "inflow_mean", "top10_inflow"}
 
 
 def exchange_flows(store: Store, chain: str | None = None, date_from=None, date_to=None,
@@ -26,8 +28,10 @@ def exchange_flows(store: Store, chain: str | None = None, date_from=None, date_
     if entity is not None and not con.execute("SELECT count(*) FROM xlabels WHERE lower(entity) = lower(?)",
                                               [entity]).fetchall()[0][0]:
         raise CostbasisError(f"no Bitcoin exchange labels for entity {entity!r}; see `costbasis labels list`")
+    con.execute(sql_text("flows_inputs_bitcoin"))
     t = run(con, "flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
-                                     "t_from": t_from, "t_to": t_to})
+                                     "t_from": t_from, "t_to": t_to, "scale": 1e8})
+    t = t.rename_columns([c + "_btc" if c in BTC_COLUMNS else c for c in t.column_names])
     if by == "day":
         t = t.set_column(0, "date", t.column("period").cast(pa.date32()))
     else:

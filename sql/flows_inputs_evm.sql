@@ -1,0 +1,6 @@
+-- EVM inputs of flows_by_period.sql (amounts already in ETH / token units).
+CREATE OR REPLACE TEMP VIEW flow_txs AS
+    SELECT time, entity, block_number AS height, transaction_hash AS tx_key, direction, amount AS value
+    FROM evm_exchange_txs;
+CREATE OR REPLACE TEMP VIEW flow_block_times AS SELECT timestamp AS time FROM blocks;
+CREATE OR REPLACE TEMP VIEW flow_labels AS SELECT entity FROM exlabels;
