@@ -119,3 +119,12 @@ def test_asof_after_today_is_refused_the_same_way_everywhere(tmp_path, cli):
     for cmd in ("cohorts", "urpd", "bands"):
         p = cli(cmd, "--asof", "9000-01-01", cache=res.cache)
         assert p.returncode == 1 and "is after today" in p.stderr and "Traceback" not in p.stderr, (cmd, p.stderr)
+
+
+def test_flows_and_whales_use_the_same_strict_dates(tmp_path, cli):
+    from costbasis.demo.run import run_demo
+
+    res = run_demo(tmp_path / "d", days=50, progress=False, log=lambda m: None)
+    for cmd in ("flows", "whales"):
+        p = cli(cmd, "--from", "2026-1-1", cache=res.cache)
+        assert p.returncode != 0 and "malformed date '2026-1-1' (expected YYYY-MM-DD)" in p.stderr, (cmd, p.stderr)

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, sql_text
+from costbasis.engine.dates import parse_date
 from costbasis.errors import CostbasisError
 from costbasis.flows.stored import flow_tables
 from costbasis.labels.dataset import exchange_scripts
@@ -36,12 +37,8 @@ def load_btc_prices(store: Store, required: bool = False) -> pa.Table:
 
 
 def parse_day(value: str | date | None, what: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise CostbasisError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+    """The engine's strict YYYY-MM-DD parser (one date rule for every command)."""
+    return parse_date(value, what)
 
 
 def day_start(d: date) -> int:
