@@ -134,6 +134,21 @@ def script_to_address(script_type: str, script: bytes, network: str = "main") ->
     return None
 
 
+def address_networks(addr: str) -> list[str]:
+    """The networks whose encoding `addr` has: by bech32 prefix (checksum not checked) or by the
+    version byte of a valid base58check address; [] when neither. For naming the network of an
+    address given for another one, instead of a misleading base58 error on a bech32 address."""
+    a = addr.strip().lower()
+    nets = [n for n, (_, _, hrp) in NETWORKS.items() if a.startswith(hrp + "1")]
+    if nets:
+        return nets
+    try:
+        raw = b58check_decode(addr.strip())
+    except InvalidAddress:
+        return []
+    return [n for n, (pkh, sh, _) in NETWORKS.items() if len(raw) == 21 and raw[0] in (pkh, sh)]
+
+
 def address_to_script(addr: str, network: str = "main") -> bytes:
     """scriptPubKey for an address; raises InvalidAddress (bad checksum, wrong network...)."""
     pkh, sh, hrp = NETWORKS[network]
@@ -141,6 +156,11 @@ def address_to_script(addr: str, network: str = "main") -> bytes:
     if addr.lower().startswith(hrp + "1"):
         ver, prog = segwit_decode(hrp, addr)
         return bytes([0 if ver == 0 else 0x50 + ver, len(prog)]) + prog
+    others = address_networks(addr)
+    if others and network not in others:
+        kind = f"bech32 (prefix {NETWORKS[others[0]][2]}1)" if addr.lower().startswith(NETWORKS[others[0]][2] + "1") \
+            else "base58"
+        raise InvalidAddress(f"{kind} address of network {'/'.join(others)}, not {network}")
     raw = b58check_decode(addr)
     if len(raw) != 21:
         raise InvalidAddress("bad base58 address length")

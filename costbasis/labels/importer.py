@@ -9,7 +9,6 @@ is all-or-nothing unless `skip_invalid` is set.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from costbasis.bitcoin.address import InvalidAddress, address_to_script
+from costbasis.bitcoin.address import InvalidAddress, address_networks, address_to_script
 from costbasis.bitcoin.schema import NETWORK_CHAIN
 from costbasis.errors import CostbasisError
 from costbasis.labels.dataset import IMPORTED, concat, is_bitcoin_chain, read_labels, write_labels
 from costbasis.store import Store
+from costbasis.text_input import CsvReader
 
 REQUIRED = ("chain", "address", "entity", "label_type")
 CHAIN_NETWORK = {v: k for k, v in NETWORK_CHAIN.items()}
@@ -53,9 +53,14 @@ def _evm_check(addr: str) -> str:
     return "0x" + body.lower()
 
 
+def _chain_hint(addr: str, chain: str) -> str:
+    """' (label it chain=bitcoin-regtest)' for a Bitcoin address of another network than `chain`'s."""
+    nets = [n for n in address_networks(addr) if n != CHAIN_NETWORK.get(chain)]
+    return f" (label it chain={' or chain='.join(NETWORK_CHAIN[n] for n in nets)})" if nets else ""
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
+    with CsvReader(path) as reader:
         try:
             header = next(reader)
         except StopIteration:
@@ -78,7 +83,10 @@ def _read_parquet(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     except Exception as e:  # corrupt file: report in one line
         raise CostbasisError(f"{path}: cannot read Parquet: {e}") from None
     header = [n.strip().lower() for n in t.column_names]
-    cols = [t.column(i).cast(pa.string()).to_pylist() for i in range(t.num_columns)]
+    try:
+        cols = [t.column(i).cast(pa.string()).to_pylist() for i in range(t.num_columns)]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:  # a binary non-UTF-8 or nested column
+        raise CostbasisError(f"{path}: a column is not text: {str(e).splitlines()[0]}") from None
     # "line" of a Parquet row = 1-based row number + 1, as if it were a CSV with a header
     rows = [(i + 2, [c[i] if c[i] is not None else "" for c in cols]) for i in range(t.num_rows)]
     return header, rows
@@ -126,7 +134,7 @@ def read_label_file(path: Path | str, skip_invalid: bool = False) -> tuple[pa.Ta
             else:
                 addr = _evm_check(addr)
         except (InvalidAddress, ValueError) as e:
-            bad.append((line, f"{chain} address {addr}: {e}"))
+            bad.append((line, f"{chain} address {addr}: {e}{_chain_hint(addr, chain)}"))
             continue
         out["chain"].append(chain)
         out["address"].append(addr)

@@ -5,11 +5,15 @@ yfinance `Date,Close` (also its 3-line `Price,Close,...`/`Ticker,...`/`Date,,,` 
 plain `date,price_usd` (extra columns are ignored). Time cells may
 be ISO dates, ISO timestamps (any offset, `Z` or ` UTC`), unix seconds or milliseconds.
 Every bad row raises CostbasisError naming its line so nothing half-parsed is written.
+
+Prices must lie in [PRICE_MIN_USD, PRICE_MAX_USD] per coin: the cohort engine sums realized
+cap exactly as satoshis x round(price x 1e15) in 128-bit integers (sql/cohorts/cohorts.md),
+which holds the whole 21 M BTC supply up to about $81 M per coin and resolves 1e-15 USD, so
+a price outside the range would overflow later (or round to 0) instead of failing here.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from datetime import date, datetime, timezone
@@ -18,7 +22,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from costbasis.errors import CostbasisError
-from costbasis.prices.table import PRICES_SCHEMA
+from costbasis.prices.table import PRICE_MAX_USD, PRICE_MIN_USD, PRICES_SCHEMA
+from costbasis.text_input import CsvReader
 
 # Preference order when several candidates are present (lower-cased header names).
 TIME_COLUMNS = ("date", "time", "snapped_at", "timestamp", "datetime", "day")
@@ -95,12 +100,14 @@ def parse_price(cell, where: str) -> float:
         raise CostbasisError(f"{where}: price {cell!r} is not a finite number")
     if p <= 0:
         raise CostbasisError(f"{where}: price must be positive, got {cell!r}")
+    if not PRICE_MIN_USD <= p <= PRICE_MAX_USD:
+        raise CostbasisError(f"{where}: price {cell!r} is outside the supported range "
+                             f"{PRICE_MIN_USD:g} to {PRICE_MAX_USD:,.0f} USD per coin")
     return p
 
 
 def _rows_csv(path: Path):
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
+    with CsvReader(path) as reader:
         try:
             headers = next(reader)
         except StopIteration:

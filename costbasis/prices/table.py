@@ -11,6 +11,10 @@ import pyarrow as pa
 
 from costbasis.errors import CostbasisError
 
+# Per-coin USD price range accepted at import and at load (why: costbasis/prices/parse.py).
+PRICE_MAX_USD = 10_000_000.0
+PRICE_MIN_USD = 1e-9
+
 PRICES_SCHEMA = pa.schema([
     ("date", pa.date32()),
     ("price_usd", pa.float64()),
@@ -31,4 +35,21 @@ def load_prices(store, asset: str = "BTC") -> pa.Table:
     t = store.read_dataset("prices", key)
     if t is None or t.num_rows == 0:
         raise CostbasisError(f"no {key} prices imported; run `costbasis prices import FILE --asset {key}` first")
-    return t.select(PRICES_SCHEMA.names).cast(PRICES_SCHEMA).sort_by("date")
+    t = t.select(PRICES_SCHEMA.names).cast(PRICES_SCHEMA).sort_by("date")
+    _check_range(t, key)
+    return t
+
+
+def _check_range(t: pa.Table, key: str) -> None:
+    """Series stored before the import checked the range would overflow deep in the engine."""
+    import pyarrow.compute as pc
+
+    p = t["price_usd"]
+    bad = pc.invert(pc.fill_null(pc.and_(pc.greater_equal(p, PRICE_MIN_USD), pc.less_equal(p, PRICE_MAX_USD)),
+                                 False))
+    if pc.any(bad).as_py():
+        row = t.filter(bad).slice(0, 1).to_pylist()[0]
+        raise CostbasisError(
+            f"stored {key} price {row['price_usd']!r} on {row['date']} is outside the supported range "
+            f"{PRICE_MIN_USD:g} to {PRICE_MAX_USD:,.0f} USD per coin; re-import a corrected file with "
+            f"`costbasis prices import FILE --asset {key}`")

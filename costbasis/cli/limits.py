@@ -1,0 +1,34 @@
+"""Upper bounds for numeric options, so an absurd value is one line instead of an overflow deep
+inside the engine (1e308 BTC in satoshis, log(1e308 * span) as an axis limit, ...).
+
+The price bounds are those a price file is held to at import (costbasis/prices/parse.py):
+an option price above the largest storable price can never describe a real market.
+"""
+
+from __future__ import annotations
+
+from costbasis.cli.common import check_number
+from costbasis.errors import CostbasisError
+
+BTC_SUPPLY_MAX = 21_000_000        # no Bitcoin threshold above the whole supply can ever match
+USD_MAX = 1e18                     # a USD value far beyond any market cap
+AMOUNT_MAX = 1e18                  # EVM coin/token amounts in whole units (beyond any token supply)
+SPAN_MAX = 1000.0                  # chart urpd: price/1000 .. price*1000 is already 6 decades
+MERGE_PCT_MAX = 100.0              # bands: levels 100% apart differ by a factor of 2
+
+
+def check_range(value: float | None, option: str, most: float, positive: bool = False,
+                unit: str = "") -> float | None:
+    """check_number (finite, sign) plus an upper bound; None passes."""
+    check_number(value, option, positive=positive)
+    if value is not None and value > most:
+        raise CostbasisError(f"{option} must be at most {most:,.10g}{unit}, got {value:g}")
+    return value
+
+
+def check_price(value: float | None, option: str = "--price") -> float | None:
+    """A USD price no larger than the largest price a price file may hold."""
+    from costbasis.prices.parse import PRICE_MAX_USD  # lazily: costbasis.prices pulls in pyarrow
+
+    return check_range(value, option, PRICE_MAX_USD, positive=True,
+                       unit=" USD (the largest price costbasis accepts)")
