@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 
-VERSION = 1
+VERSION = 2        # 2: + the store file set the state was built from
 BASE_LAG = 2        # days: blocks may arrive late (non-monotonic times) on the last days
 MAX_SEGMENTS = 12   # per table; beyond that the table is compacted into one file
 TABLES = ("height_price", "lots", "events", "daily", "base")
@@ -140,10 +140,13 @@ def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:
     """Bring the persisted state up to the store tip (saving it when possible) and attach it."""
     cs = store.chain(chain)
     ds = cs.derived(f"cohorts-{asset}")
-    tip = tuple(cs.tip() or (-1, None))
+    tip = tuple(cs.tip() or (-1, None))   # from the same manifest read as the connection's views
     fp = prices_fingerprint(prices)
     with ds.lock() as writable:
         st = ds.load()
+        if st is not None and st.get("tip") and st["tip"][0] > tip[0] and _on_latest_chain(st, cs):
+            # saved by a reader that saw a later commit than ours: use neither it nor overwrite it
+            st, writable = None, False
         if st is not None and not _usable(st, cs, tip):
             st = None
         if st is not None and st["tip"] == list(tip) and st["prices_fp"] == fp:
@@ -151,7 +154,17 @@ def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:
                 _segments(con, t, ds.files(st, t), [], EMPTY[t])
             _views(con)
             return CohortState(con, st["first_day"], st["last_day"], st["base_day"])
-        return _update(con, ds, st, tip, fp, writable)
+        return _update(con, ds, st, tip, fp, writable, cs.file_set(tip[0]))
+
+
+def _on_latest_chain(st: dict, cs) -> bool:
+    """Whether the state's tip is a block of the store as it is on disk now (a later commit than
+    our snapshot), as opposed to a block rolled back since."""
+    from costbasis.store import ChainStore
+    latest = ChainStore(cs.path, cs.name)
+    h, hsh = st["tip"]
+    t = latest.tip()
+    return t is not None and (t[1] if t[0] == h else latest.hash_at(h)) == hsh
 
 
 def _usable(st: dict, cs, tip) -> bool:
@@ -161,7 +174,8 @@ def _usable(st: dict, cs, tip) -> bool:
     if h > tip[0]:
         return False
     known = tip[1] if h == tip[0] else cs.hash_at(h)
-    return known is not None and known == hsh
+    # the exact committed files the state was built from must still be the ones below its tip
+    return known is not None and known == hsh and st.get("files") == cs.file_set(h)
 
 
 def _views(con) -> None:
@@ -169,7 +183,7 @@ def _views(con) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
 
-def _update(con, ds, st: dict | None, tip, fp: str, writable: bool) -> CohortState:
+def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str = "") -> CohortState:
     """Add what changed since `st` (everything when st is None) and persist it."""
     old_files = {t: (ds.files(st, t) if st else []) for t in TABLES}
     after = st["tip"][0] if st else -1
@@ -204,7 +218,7 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool) -> CohortSta
                                       "WHERE height > ?", [after]).fetchall()[0]
     if st is not None and first_new is not None and first_new < st["first_day"]:
         # a new block dated before every stored block: the day spine moves, start over
-        return _update(con, ds, None, tip, fp, writable)
+        return _update(con, ds, None, tip, fp, writable, files)
     if st is None:
         first_day, last_day = first_new, last_new
         old_last, base_day = first_day - 1, None
@@ -274,7 +288,7 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool) -> CohortSta
         if len(old_files[t]) + 1 > MAX_SEGMENTS:
             replace[t] = _compact(con, t)
             del append[t]
-    state = {"version": VERSION, "tip": list(tip), "prices_fp": fp, "first_day": first_day,
+    state = {"version": VERSION, "tip": list(tip), "files": files, "prices_fp": fp, "first_day": first_day,
              "last_day": last_day, "base_day": new_base_day, "gen": gen}
     saved = None
     if writable and tip[1] is not None:

@@ -112,7 +112,10 @@ def read_state(store: Store, chain: str) -> tuple[dict | None, dict[str, pa.Tabl
         path = store.dataset_path(KIND, _name(chain, t))
         if not path.is_file():
             return None, None
-        md = pq.read_schema(path).metadata or {}
+        try:
+            md = pq.read_schema(path).metadata or {}
+        except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
+            return None, None
         if META_KEY not in md:
             return None, None
         states.append(json.loads(md[META_KEY]))
@@ -121,18 +124,33 @@ def read_state(store: Store, chain: str) -> tuple[dict | None, dict[str, pa.Tabl
     return states[0], None
 
 
-def _load(store: Store, chain: str) -> dict[str, pa.Table]:
-    out = {}
-    for t in TABLES:
-        tbl = store.read_dataset(KIND, _name(chain, t))
-        out[t] = tbl.replace_schema_metadata(None).cast(SCHEMAS[t])
-    return out
+class _Replaced(Exception):
+    """A stored file no longer holds the state read a moment ago (another process rewrote it)."""
 
 
-def load_balances(store: Store, chain: str) -> pa.Table:
+def _read_as_of(store: Store, chain: str, table: str, state: dict) -> pa.Table:
+    """The stored `table`, checked to carry `state` in its own metadata: each file is renamed into
+    place whole, so this makes the tables of one query come from one build, even if another process
+    rewrites them between our reads."""
+    try:
+        tbl = pq.read_table(store.dataset_path(KIND, _name(chain, table)))
+    except (pa.ArrowException, OSError):
+        raise _Replaced from None
+    md = tbl.schema.metadata or {}
+    if META_KEY not in md or json.loads(md[META_KEY]) != state:
+        raise _Replaced
+    return tbl.replace_schema_metadata(None)
+
+
+def _load(store: Store, chain: str, state: dict | None = None) -> dict[str, pa.Table]:
+    state = state if state is not None else read_state(store, chain)[0]
+    return {t: _read_as_of(store, chain, t, state).cast(SCHEMAS[t]) for t in TABLES}
+
+
+def load_balances(store: Store, chain: str, state: dict | None = None) -> pa.Table:
     """The stored per-script balances at the stored tip (read only to extend)."""
-    tbl = store.read_dataset(KIND, _name(chain, BALANCES))
-    return tbl.replace_schema_metadata(None).cast(SCRIPT_BALANCES)
+    state = state if state is not None else read_state(store, chain)[0]
+    return _read_as_of(store, chain, BALANCES, state).cast(SCRIPT_BALANCES)
 
 
 def _write(store: Store, chain: str, tables: dict[str, pa.Table], state: dict, balances: pa.Table) -> None:
@@ -304,25 +322,33 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
     """
     import time
     t0 = time.perf_counter()
-    tip = store.chain(chain).tip()
+    cs = store.chain(chain)   # the manifest read that the views of `con` came from
+    tip = cs.tip()
     want = {"format": FORMAT, "labels": labels_fingerprint(xlabels),
             "clusters": clusters_fingerprint(store, chain)}
     if tip is None:
         return FlowTables({t: SCHEMAS[t].empty_table() for t in TABLES}, dict(want, height=None), "empty")
     state, _ = read_state(store, chain)
-    same_inputs = state is not None and all(state.get(k) == v for k, v in want.items())
-    if same_inputs and state["height"] == tip[0] and state["hash"] == tip[1]:
-        return FlowTables(_load(store, chain), state, "fresh", time.perf_counter() - t0)
-    extend = (same_inputs and state["height"] is not None and state["height"] < tip[0]
-              and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+    same_inputs = (state is not None and all(state.get(k) == v for k, v in want.items())
+                   and state["height"] is not None and state.get("files") == cs.file_set(state["height"]))
+    if same_inputs and state["height"] > tip[0]:
+        write = False   # built by a reader that saw a later commit: keep it, build ours in memory
+    try:
+        if same_inputs and state["height"] == tip[0] and state["hash"] == tip[1]:
+            return FlowTables(_load(store, chain, state), state, "fresh", time.perf_counter() - t0)
+        extend = (same_inputs and state["height"] < tip[0]
+                  and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+        base = load_balances(store, chain, state) if extend else None
+        old = _load(store, chain, state) if extend else None
+    except _Replaced:   # rewritten under us: build from the chain alone
+        extend, base, old = False, None, None
     _register_clusters(store, con, chain)
     h_from = state["height"] + 1 if extend else 0
     steps: dict = {}
-    new, balances = build_range(con, h_from, tip[0], load_balances(store, chain) if extend else None, steps)
+    new, balances = build_range(con, h_from, tip[0], base, steps)
     if extend:
-        old = _load(store, chain)
         new = {t: pa.concat_tables([old[t], new[t]]) for t in TABLES}
-    state = dict(want, height=tip[0], hash=tip[1])
+    state = dict(want, height=tip[0], hash=tip[1], files=cs.file_set(tip[0]))
     if write:
         _write(store, chain, new, state, balances)
     return FlowTables(new, state, "extended" if extend else "rebuilt", time.perf_counter() - t0, steps)

@@ -10,6 +10,7 @@ are deleted by the next writer; the rerun rewrites the same range.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 from costbasis.errors import CostbasisError
 from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
 from costbasis.store.derived import DerivedSet
+from costbasis.store.names import validate_chain_name
 
 MANIFEST = "_manifest.json"
 RECENT_HASHES = 2000  # enough to find a fork point for any realistic reorg
@@ -32,6 +34,10 @@ HEIGHT_DIGITS = 10
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("COSTBASIS_CACHE", "parquet_cache"))
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def range_filename(first: int, last: int) -> str:
@@ -48,13 +54,27 @@ class FileEntry:
 
 
 class Store:
-    """The cache root: one ChainStore per chain, plus prices/ and labels/."""
+    """The cache root: one ChainStore per chain, plus prices/ and labels/.
+
+    A Store is a snapshot: each chain's manifest is read once, on first use, and every view, tip
+    and derived-state stamp taken through this object comes from that one read, so a query running
+    beside an ingest sees one committed state, never the files of one and the tip of another.
+    `refresh()` (or a new Store) sees later commits; a writer re-reads under its lock.
+    """
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else default_cache_dir()
+        self._chains: dict[str, ChainStore] = {}
 
     def chain(self, name: str) -> "ChainStore":
-        return ChainStore(self.root / name, name)
+        cs = self._chains.get(name)
+        if cs is None:
+            cs = self._chains[name] = ChainStore(self.root / validate_chain_name(name), name)
+        return cs
+
+    def refresh(self) -> None:
+        """Forget the manifests read so far: the next access sees the latest commit."""
+        self._chains.clear()
 
     def chains(self) -> list[str]:
         if not self.root.is_dir():
@@ -74,7 +94,11 @@ class Store:
         path = self.dataset_path(kind, name)
         if not path.is_file():
             return None
-        return pq.read_table(path)
+        try:
+            return pq.read_table(path)
+        except (pa.ArrowException, OSError) as e:
+            raise CostbasisError(f"store file {path} is unreadable ({_first_line(e)}); "
+                                 f"import it again or run `costbasis check`") from None
 
 
 class ChainStore:
@@ -90,9 +114,13 @@ class ChainStore:
             mpath = self.path / MANIFEST
             if mpath.is_file():
                 try:
-                    self._manifest = json.loads(mpath.read_text())
-                except json.JSONDecodeError as e:
+                    m = json.loads(mpath.read_text())
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:
                     raise CostbasisError(f"corrupt store manifest {mpath}: {e}") from None
+                problem = manifest_problem(m)
+                if problem:
+                    raise CostbasisError(f"corrupt store manifest {mpath}: {problem}; see `costbasis check`")
+                self._manifest = m
             else:
                 self._manifest = {"version": 1, "chain": self.name, "meta": {}, "tip": None,
                                   "recent_hashes": {}, "tables": {}}
@@ -142,6 +170,51 @@ class ChainStore:
     def key_column(self, table: str) -> str:
         return self.manifest.get("tables", {}).get(table, {}).get("key", "height")
 
+    def file_set(self, up_to: int | None = None) -> str:
+        """Digest of the committed files (table, name, rows, bytes) whose range ends at or below
+        `up_to` (all when None): derived state records it and is rebuilt when it differs."""
+        h = hashlib.sha256()
+        for table in self.tables():
+            for e in self.entries(table):
+                if up_to is None or e.last <= up_to:
+                    h.update(f"{table}/{e.file}:{e.rows}:{e.bytes};".encode())
+        return h.hexdigest()
+
+    def problems(self, deep: bool = False) -> list[str]:
+        """What is wrong with the committed files: missing, wrong size; with `deep` also an
+        unreadable footer, a row count or key range that is not the manifest's."""
+        out = []
+        for table in self.tables():
+            key = self.key_column(table)
+            for e in self.entries(table):
+                path = self.path / table / e.file
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    out.append(f"{path}: missing (listed in the manifest)")
+                    continue
+                if size != e.bytes:
+                    out.append(f"{path}: {size} bytes, the manifest says {e.bytes} (truncated or overwritten)")
+                    continue
+                if deep:
+                    out.extend(f"{path}: {p}" for p in _deep_problems(path, e, key))
+        return out
+
+    def check(self) -> None:
+        """The cheap check run before every ingest and query: every listed file exists with its size."""
+        bad = self.problems(deep=False)
+        if bad:
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            raise CostbasisError(f"store {self.name} is damaged: {bad[0]}{more}; "
+                                 f"run `costbasis check --repair`")
+
+    def data_files(self) -> list[Path]:
+        """Range files on disk under the table folders (committed or not)."""
+        if not self.path.is_dir():
+            return []
+        return [f for d in self.path.iterdir() if d.is_dir() and not d.name.startswith("_")
+                for f in d.glob("*.parquet")]
+
     # ------------------------------------------------------------------ writes
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
@@ -154,6 +227,11 @@ class ChainStore:
             except BlockingIOError:
                 raise CostbasisError(f"another costbasis process is writing {self.path}; wait for it to finish") from None
             self._manifest = None  # re-read under the lock
+            if not self.exists() and self.data_files():
+                # never take "no manifest" for "empty store": that would delete every data file
+                raise CostbasisError(f"store {self.path} has data files but no {MANIFEST}; "
+                                     f"restore the manifest or move the folder away and ingest again")
+            self.check()
             self.remove_uncommitted()
             yield
         finally:
@@ -230,3 +308,45 @@ class ChainStore:
             m["tip"] = {"height": to_height, "hash": rh.get(str(to_height))}
         self._save_manifest()
         self.remove_uncommitted()
+
+
+def manifest_problem(m) -> str | None:
+    """Why `m` is not a manifest of the shape this code writes (None when it is)."""
+    if not isinstance(m, dict):
+        return "not a JSON object"
+    tip = m.get("tip")
+    if tip is not None and not (isinstance(tip, dict) and isinstance(tip.get("height"), int)
+                                and isinstance(tip.get("hash"), (str, type(None)))):
+        return "bad 'tip'"
+    if not isinstance(m.get("meta", {}), dict) or not isinstance(m.get("recent_hashes", {}), dict):
+        return "bad 'meta' or 'recent_hashes'"
+    tables = m.get("tables", {})
+    if not isinstance(tables, dict):
+        return "bad 'tables'"
+    for name, t in tables.items():
+        if not isinstance(t, dict) or not isinstance(t.get("files"), list):
+            return f"bad entry for table {name!r}"
+        for e in t["files"]:
+            if not (isinstance(e, dict) and all(isinstance(e.get(k), int) for k in ("first", "last", "rows", "bytes"))
+                    and isinstance(e.get("file"), str) and "/" not in e["file"] and not e["file"].startswith(".")):
+                return f"bad file entry in table {name!r}"
+    return None
+
+
+def _deep_problems(path: Path, e: FileEntry, key: str) -> list[str]:
+    try:
+        md = pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as ex:
+        return [f"unreadable Parquet footer ({_first_line(ex)})"]
+    out = []
+    if md.num_rows != e.rows:
+        out.append(f"{md.num_rows} rows, the manifest says {e.rows}")
+    if e.rows:
+        try:
+            col = pq.read_table(path, columns=[key])[key]
+        except (pa.ArrowException, OSError, KeyError) as ex:
+            return out + [f"unreadable column {key!r} ({_first_line(ex)})"]
+        lo, hi = pc.min(col).as_py(), pc.max(col).as_py()
+        if lo is None or lo < e.first or hi > e.last:
+            out.append(f"{key} range {lo}..{hi} outside the manifest's {e.first}..{e.last}")
+    return out

@@ -39,8 +39,15 @@ class DerivedSet:
             st = json.loads(p.read_text())
         except (OSError, json.JSONDecodeError):
             return None
-        if not all((self.path / f).is_file() for files in st.get("tables", {}).values() for f in files):
-            return None
+        sizes = st.get("sizes", {})
+        for files in st.get("tables", {}).values():
+            for f in files:
+                try:
+                    size = (self.path / f).stat().st_size
+                except OSError:
+                    return None
+                if f not in sizes or sizes[f] != size:   # truncated or replaced: rebuild, never trust
+                    return None
         return st
 
     def files(self, state: dict, table: str) -> list[Path]:
@@ -80,7 +87,8 @@ class DerivedSet:
                 data = data.sort_by([(c, "ascending") for c in data.column_names])
                 atomic_write_table(self.path / name, data, row_group_size=16384)
                 tables[table] = (tables.get(table, []) if kind == "append" else []) + [name]
-        state = dict(state, tables=tables)
+        sizes = {f: (self.path / f).stat().st_size for files in tables.values() for f in files}
+        state = dict(state, tables=tables, sizes=sizes)
         atomic_write_bytes(self.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
         listed = {f for files in tables.values() for f in files}
         for f in self.path.iterdir():
