@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import warnings
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import duckdb
@@ -17,16 +19,36 @@ import pyarrow as pa
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# The repository's sql/ folder, installed as the package costbasis.sql (pyproject.toml maps it), so a
+# wheel carries it and an editable install reads the folder itself.
+SQL_PACKAGE = "costbasis.sql"
+
+
+@lru_cache(maxsize=None)
+def sql_files() -> dict[str, Traversable]:
+    """Every `sql/<group>/<name>.sql` by name: callers say `sql_text("cohorts_daily")`, not the group,
+    so a file can change group without touching them, and two files may not share a name."""
+    found: dict[str, Traversable] = {}
+    folders = [resources.files(SQL_PACKAGE)]
+    while folders:
+        for entry in folders.pop().iterdir():
+            if entry.is_dir():
+                folders.append(entry)
+            elif entry.name.endswith(".sql"):
+                name = entry.name[:-len(".sql")]
+                if name in found:
+                    raise CostbasisError(f"two SQL files named {entry.name} in {SQL_PACKAGE} (a packaging bug)")
+                found[name] = entry
+    return found
 
 
 @lru_cache(maxsize=None)
 def sql_text(name: str) -> str:
-    """Text of `sql/<name>.sql`."""
-    path = SQL_DIR / f"{name}.sql"
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    return path.read_text()
+    """Text of `sql/<group>/<name>.sql`."""
+    entry = sql_files().get(name)
+    if entry is None:
+        raise FileNotFoundError(f"no SQL file {name}.sql in {SQL_PACKAGE}")
+    return entry.read_text(encoding="utf-8")
 
 
 def resolve_chain(store: Store, chain: str | None, family: str = "bitcoin") -> str:
