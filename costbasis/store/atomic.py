@@ -1,8 +1,13 @@
-"""Atomic file writes: write to a temp file in the same directory, fsync, rename."""
+"""Atomic file writes: write to a temp file in the same directory, fsync, rename.
+
+The temp file gets the mode the final file should have (mkstemp makes it 0600): the mode of the
+file it replaces, or 0666 minus the umask for a new file, as open() would give.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -24,13 +29,37 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    # /proc gives the umask without changing it (os.umask is set-and-return, racy with threads)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode) & 0o777
+    except (FileNotFoundError, NotADirectoryError):
+        return 0o666 & ~_umask()
+
+
 def _atomic_write(path: Path, suffix: str, write) -> None:
     """Call write(tmp_path) on a temp file beside `path`, fsync it, rename it over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-    os.close(fd)
     try:
+        try:
+            os.fchmod(fd, _final_mode(path))
+        finally:
+            os.close(fd)
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
