@@ -41,6 +41,7 @@ def store_status(store: Store) -> pa.Table:
     rows = []
     for name in store.chains():
         chain = store.chain(name)
+        chain.check()   # a missing or truncated range file is an error here too, not a figure
         last_time = last_block_time(chain)
         network = chain.meta.get("network")
         if network is None and chain.meta.get("family") == "evm":  # EVM ingest records chain_id, not a network

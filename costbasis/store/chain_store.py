@@ -217,8 +217,9 @@ class ChainStore:
 
     # ------------------------------------------------------------------ writes
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Exclusive lock so two ingests never write the same store."""
+    def writer_lock(self, check: bool = True) -> Iterator[None]:
+        """Exclusive lock so two ingests never write the same store. `check=False` (for
+        `costbasis check --repair` only) skips the file check that refuses a damaged store."""
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
         try:
@@ -231,7 +232,8 @@ class ChainStore:
                 # never take "no manifest" for "empty store": that would delete every data file
                 raise CostbasisError(f"store {self.path} has data files but no {MANIFEST}; "
                                      f"restore the manifest or move the folder away and ingest again")
-            self.check()
+            if check:
+                self.check()
             self.remove_uncommitted()
             yield
         finally:
