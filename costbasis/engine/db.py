@@ -83,7 +83,8 @@ def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
             schemas: dict[str, pa.Schema] | None = None, threads: int | None = None) -> tuple[duckdb.DuckDBPyConnection, str]:
     """In-memory DuckDB with views for every table of `chain` (resolved), `prices` and `labels`."""
     name = resolve_chain(store, chain, family)
-    cs = store.chain(name)
+    cs = store.chain(name)   # the Store's one read of the manifest: views, tip and stamps agree
+    cs.check()
     con = duckdb.connect(":memory:")
     # COSTBASIS_THREADS=1 makes float aggregation order (and so derived files) reproducible.
     threads = threads or int(os.environ.get("COSTBASIS_THREADS", "0") or 0)
