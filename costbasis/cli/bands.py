@@ -9,7 +9,8 @@ import pyarrow as pa
 import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
-from costbasis.cli.common import FormatOpt, OutOpt, check_number, store_from
+from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.limits import MERGE_PCT_MAX, check_price, check_range
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
 
@@ -134,8 +135,8 @@ def register(app: typer.Typer) -> None:
             evm = {"method": method or "avg", "token": token, "asset": asset}
             bands, bands_series = partial(evm_bands, **evm), partial(evm_bands_series, **evm)
         qs = parse_quantile_list(quantiles)
-        check_number(price, "--price", positive=True)
-        check_number(merge_pct, "--merge-pct")
+        check_price(price)
+        check_range(merge_pct, "--merge-pct", MERGE_PCT_MAX)
         if date_from is not None or date_to is not None:
             if asof is not None or price is not None:
                 raise CostbasisError("use either --asof/--price or --from/--to, not both")

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
-from costbasis.cli.common import check_number, store_from
+from costbasis.cli.common import store_from
+from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_price, check_range
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(
@@ -95,8 +96,8 @@ def urpd_cmd(
     """
     from costbasis.charts.urpd_chart import urpd_chart
 
-    check_number(price, "--price", positive=True)
-    if not (check_number(span, "--span", positive=True) > 1):
+    check_price(price)
+    if not (check_range(span, "--span", SPAN_MAX, positive=True) > 1):
         raise CostbasisError("--span must be greater than 1")
     store, chain, evm = _engine(ctx, chain, token, asset, method)
     _done(urpd_chart(store, chain, asof, out, price, span, window, (width, height), evm=evm))
@@ -128,11 +129,11 @@ def whales_cmd(
     """
     from costbasis.charts.whales_chart import whales_chart
 
-    check_number(min_btc, "--min-btc")
-    check_number(min_usd, "--min-usd")
-    check_number(min_amount, "--min-amount")
-    check_number(whale_amount, "--whale-amount")
-    check_number(z, "--z")
+    check_range(min_btc, "--min-btc", BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
+    check_range(min_usd, "--min-usd", USD_MAX, unit=" USD")
+    check_range(min_amount, "--min-amount", AMOUNT_MAX)
+    check_range(whale_amount, "--whale-amount", AMOUNT_MAX)
+    check_range(z, "--z", Z_MAX)
     store, chain, evm = _engine(ctx, chain, token, asset, method,
                                 **{"--min-amount": min_amount, "--whale-amount": whale_amount})
     if evm is not None:

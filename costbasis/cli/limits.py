@@ -14,7 +14,8 @@ BTC_SUPPLY_MAX = 21_000_000        # no Bitcoin threshold above the whole supply
 USD_MAX = 1e18                     # a USD value far beyond any market cap
 AMOUNT_MAX = 1e18                  # EVM coin/token amounts in whole units (beyond any token supply)
 SPAN_MAX = 1000.0                  # chart urpd: price/1000 .. price*1000 is already 6 decades
-MERGE_PCT_MAX = 100.0              # bands: levels 100% apart differ by a factor of 2
+MERGE_PCT_MAX = 100.0
+Z_MAX = 1000.0                     # a z-score threshold beyond any real spike (and a drawable axis)              # bands: levels 100% apart differ by a factor of 2
 
 
 def check_range(value: float | None, option: str, most: float, positive: bool = False,

@@ -16,7 +16,7 @@ def sopr_cmd(
     ctx: typer.Context,
     date_from: Optional[str] = typer.Option(None, "--from", help="First date (YYYY-MM-DD, UTC); default first block."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date; default last block."),
-    chain: Optional[str] = typer.Option(None, "--chain", help="Stored chain (default: the only bitcoin chain)."),
+    chain: Optional[str] = typer.Option(None, "--chain", help="Stored Bitcoin chain (default: the only bitcoin chain); SOPR is not defined for EVM chains."),
     asset: str = typer.Option("BTC", "--asset", help="Price series to use."),
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):
@@ -24,9 +24,17 @@ def sopr_cmd(
 
     Example: costbasis sopr --from 2024-01-01 --to 2024-01-31
     """
+    from costbasis.cli.chains import EVM, chain_family, default_chain
     from costbasis.engine.sopr import sopr_series
+    from costbasis.errors import CostbasisError
+
+    store = store_from(ctx)
+    if chain_family(store, chain) == EVM:
+        # SOPR compares each spent coin's spend and creation price; accounts have no spent coins
+        raise CostbasisError(f"sopr is defined for Bitcoin (UTXO) chains only; "
+                             f"chain {chain or default_chain(store)} is an EVM chain")
     with working("computing SOPR"):
-        t = sopr_series(store_from(ctx), chain, date_from, date_to, asset)
+        t = sopr_series(store, chain, date_from, date_to, asset)
     render(t, fmt, out, title="SOPR")
 
 

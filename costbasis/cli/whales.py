@@ -10,6 +10,7 @@ import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, USD_MAX, Z_MAX, check_range
 from costbasis.cli.output import render
 from costbasis.errors import UsageError
 
@@ -43,6 +44,11 @@ def whales_cmd(
     """
     from costbasis.flows.whales import whale_deposits, whale_signals, whale_summary
 
+    check_range(min_btc, "--min-btc", BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
+    check_range(min_usd, "--min-usd", USD_MAX, unit=" USD")
+    check_range(min_amount, "--min-amount", AMOUNT_MAX)
+    check_range(whale_amount, "--whale-amount", AMOUNT_MAX)
+    check_range(z, "--z", Z_MAX)
     store = store_from(ctx)
     family, chain = pick_engine(store, chain, **{"--min-amount": min_amount, "--whale-amount": whale_amount,
                                           "--token": token, "--asset": asset, "--method": method})

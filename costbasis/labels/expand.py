@@ -87,6 +87,10 @@ def _derived(rows: pa.Table, chain: str, heuristic: str) -> pa.Table:
 
 def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = CJ_MIN_INPUTS,
                   cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False, build_flows: bool = True) -> ExpandResult:
+    if chain is not None and chain in store.chains() and store.chain(chain).meta.get("family") == "evm":
+        # sweeps and common-input clustering read UTXO inputs; an account chain has none
+        raise CostbasisError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
+                             f"need UTXO inputs); chain {chain} is an EVM chain, import its labels directly")
     con, name = connect(store, chain, "bitcoin", schemas=TABLES)
     base = exchange_scripts(store, imported_only=True)
     if base.num_rows == 0:
