@@ -10,7 +10,7 @@ import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
-from costbasis.cli.limits import MERGE_PCT_MAX, check_price, check_range
+from costbasis.cli.limits import MERGE_PCT_MAX, check_price, check_quantile_names, check_range
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
 
@@ -28,7 +28,9 @@ def parse_quantile_list(text: str) -> tuple[float, ...]:
             raise CostbasisError(f"--quantiles: {s!r} is not a number (use percents such as 75,85,95)") from None
         if not 0 < q < 100:
             raise CostbasisError(f"--quantiles: {s!r} must be strictly between 0 and 100 (percent)")
-        out.append(q)
+        if q not in out:  # 75,75 would list the same level twice, merged with itself
+            out.append(q)
+    check_quantile_names(out)
     return tuple(out)
 
 

@@ -33,3 +33,13 @@ def check_price(value: float | None, option: str = "--price") -> float | None:
 
     return check_range(value, option, PRICE_MAX_USD, positive=True,
                        unit=" USD (the largest price costbasis accepts)")
+
+
+def check_quantile_names(quantiles, option: str = "--quantiles") -> None:
+    """Percentiles are named by `{q:g}` (cohorts column pQ_usd, bands level "sth pQ"), which keeps 6
+    significant digits: 99.99999999999999 would be named p100 and 5.0000001 collide with 5, so
+    such a value is refused rather than given a name that says something else."""
+    for q in quantiles:
+        if float(f"{q:g}") != q:
+            raise CostbasisError(f"{option}: {q!r} would be named p{q:g} (names keep 6 significant digits); "
+                                 "give the percentile with at most 6 significant digits")

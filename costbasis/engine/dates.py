@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 
 EPOCH = date(1970, 1, 1)
 DAY = 86400
@@ -19,10 +19,13 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: str | date | None, option: str = "--asof") -> date | None:
-    """A date from exactly YYYY-MM-DD (or a date/datetime); None or "" passes through as None.
-    The one strict date parser every command option goes through."""
-    if value is None or value == "":
+    """A date from exactly YYYY-MM-DD (or a date/datetime); None passes through as None.
+    The one strict date parser every command option goes through. An empty string is a usage
+    error, not "not given": `--asof "$DAY"` with an unset DAY must not silently mean the last day."""
+    if value is None:
         return None
+    if isinstance(value, str) and not value.strip():
+        raise UsageError(f"{option}: empty date (give YYYY-MM-DD, or leave {option} out)")
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
