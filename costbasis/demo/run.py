@@ -20,6 +20,11 @@ from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
 MARKER = ".costbasis-demo"
+MADE = ("datadir", "cache", "charts", "prices.csv", "labels.csv")  # what a run writes into --out
+SEED_MAX = 2**64 - 1
+# libbitcoinkernel refuses to start below 50 MiB free plus a 16 MiB block-file chunk
+# ("Failed to create ChainstateManager"); the store and CSVs of a long demo add a few MiB.
+MIN_FREE_BYTES = 80 * 2**20
 
 
 @dataclass
@@ -38,17 +43,80 @@ class DemoResult:
     charts: list[Path]
 
 
-def prepare_out(out: Path) -> None:
-    """Reuse `out` only if an earlier demo made it (never wipe a user's folder)."""
+def check_out(out: Path) -> None:
+    """Reuse `out` only if an earlier demo made it (never wipe a user's folder); nothing written."""
     if out.exists() and not out.is_dir():
         raise CostbasisError(f"--out {out} is a file, not a folder; choose another --out")
-    if out.exists() and any(out.iterdir()):
-        if not (out / MARKER).is_file():
-            raise CostbasisError(f"{out} exists and was not made by `costbasis demo`; choose another --out")
-        for sub in ("datadir", "cache", "charts"):
-            shutil.rmtree(out / sub, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by costbasis demo; safe to delete\n")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise CostbasisError(f"{out} exists and was not made by `costbasis demo`; choose another --out")
+
+
+def prepare_out(out: Path) -> None:
+    check_out(out)
+    for sub in MADE:
+        _remove(out / sub)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text("made by costbasis demo; safe to delete\n")
+    except OSError as e:
+        raise CostbasisError(f"--out {out}: cannot create the demo folder ({e.strerror or e})") from None
+
+
+def _remove(path: Path) -> None:
+    # a symlink or file is unlinked, never followed; a folder removed with what is in it
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_charts(folder: Path, out: Path) -> None:
+    """--charts must be a folder we can write, checked before the demo runs (not after a minute):
+    an existing folder gets a probe file, a missing one is created and removed again."""
+    if folder.exists() and not folder.is_dir():
+        raise CostbasisError(f"--charts {folder} is a file, not a folder")
+    inside = folder.absolute()
+    for sub in ("datadir", "cache"):
+        if inside == (out / sub).absolute() or (out / sub).absolute() in inside.parents:
+            raise CostbasisError(f"--charts {folder} is inside the demo's {sub} folder; choose another folder")
+    created = []
+    try:
+        missing = [p for p in [inside, *inside.parents] if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        created = list(missing)  # deepest first
+        import tempfile
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise CostbasisError(f"--charts {folder}: cannot write charts there ({e.strerror or e})") from None
+    finally:
+        for p in created:
+            try:
+                p.rmdir()
+            except OSError:
+                break
+
+
+def check_space(out: Path) -> None:
+    import shutil as sh
+
+    free = sh.disk_usage(_existing_ancestor(out)).free
+    if free < MIN_FREE_BYTES:
+        raise CostbasisError(f"not enough free disk space for the demo in {out}: {free / 2**20:.0f} MiB free, "
+                             f"it needs about {MIN_FREE_BYTES // 2**20} MiB; free some space or choose another --out")
+
+
+def _no_space(e: BaseException) -> bool:
+    import errno
+    return getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e) \
+        or "[errno 28]" in str(e)
 
 
 def write_prices_csv(path: Path, prices) -> None:
@@ -68,6 +136,48 @@ def write_labels_csv(path: Path, rows: list[dict]) -> None:
 
 def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = None, progress: bool = True,
              log=print) -> DemoResult:
+    """Validate every option (and the disk space) before anything is written, then run."""
+    # One DuckDB thread: parallel float sums vary in the last bit, and the demo promises
+    # byte-identical Parquet (including the engine's saved state) for the same seed.
+    os.environ.setdefault("COSTBASIS_THREADS", "1")
+    if days < MIN_DAYS:
+        raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
+                             f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")
+    if days > MAX_DAYS:
+        raise CostbasisError(f"--days must be <= {MAX_DAYS} (the active window starts after the simulated "
+                             f"pre-history, which ends on {PRE_ANCHORS[-1][0]})")
+    if not 0 <= seed <= SEED_MAX:
+        raise CostbasisError(f"--seed must be between 0 and {SEED_MAX}, got {seed}")
+    sc = Scenario(seed=seed, days=days)
+    out = Path(out)
+    check_out(out)
+    if charts is not None:
+        check_charts(Path(charts), out)
+    check_space(out)
+    fresh = not out.exists()
+    had_marker = (out / MARKER).is_file()
+    charts_fresh = charts is not None and not Path(charts).exists()
+    prepare_out(out)
+    try:
+        return _run(out, sc, days, charts, progress, log)
+    except BaseException as e:
+        # a failed demo leaves no half-made folder behind: what this run made is removed
+        if fresh:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for sub in MADE + (() if had_marker else (MARKER,)):
+                _remove(out / sub)
+        if charts_fresh:
+            shutil.rmtree(charts, ignore_errors=True)
+        if isinstance(e, Exception) and not isinstance(e, CostbasisError) and _no_space(e):
+            raise CostbasisError(f"no space left on the device of {out} while writing the demo; "
+                                 f"it needs about {MIN_FREE_BYTES // 2**20} MiB free") from None
+        if isinstance(e, RuntimeError) and "ChainstateManager" in str(e):
+            check_space(out)  # the kernel's only word for too little disk space
+        raise
+
+
+def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool, log) -> DemoResult:
     from costbasis.bands.assemble import bands
     from costbasis.bitcoin.datadir import DatadirSource
     from costbasis.bitcoin.ingest import ingest
@@ -79,18 +189,6 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     from costbasis.labels.importer import import_labels
     from costbasis.prices.importer import import_prices
 
-    # One DuckDB thread: parallel float sums vary in the last bit, and the demo promises
-    # byte-identical Parquet (including the engine's saved state) for the same seed.
-    os.environ.setdefault("COSTBASIS_THREADS", "1")
-    if days < MIN_DAYS:
-        raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
-                             f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")
-    if days > MAX_DAYS:
-        raise CostbasisError(f"--days must be <= {MAX_DAYS} (the active window starts after the simulated "
-                             f"pre-history, which ends on {PRE_ANCHORS[-1][0]})")
-    sc = Scenario(seed=seed, days=days)
-    out = Path(out)
-    prepare_out(out)
     datadir, cache = out / "datadir", out / "cache"
     store = Store(cache)
 
