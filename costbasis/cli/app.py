@@ -34,9 +34,19 @@ def main_options(
     cache: Optional[Path] = typer.Option(
         None, "--cache", envvar="COSTBASIS_CACHE", help="Store directory (default ./parquet_cache)."
     ),
+    memory_limit: Optional[str] = typer.Option(
+        None, "--memory-limit", envvar="COSTBASIS_MEMORY_LIMIT", metavar="SIZE",
+        help="Memory for the query engine, e.g. 256MB, 4GB, 1.5GiB (default 4GB); beyond it work "
+             "spills to <cache>/_tmp/, removed afterwards."),
+    threads: Optional[str] = typer.Option(
+        None, "--threads", envvar="COSTBASIS_THREADS", metavar="N",
+        help="Query engine threads (default: one per core; 1 makes float sums reproducible)."),
 ):
     """On-chain holder cost-basis analytics. Example: costbasis --cache ./parquet_cache status"""
-    ctx.obj = {"cache": cache or Path("parquet_cache")}
+    from costbasis.engine import budget
+    # checked here, before any command runs or writes: a bad size is a one-line usage error
+    b = budget.configure(memory_limit, threads)
+    ctx.obj = {"cache": cache or Path("parquet_cache"), "budget": b}
 
 
 def _register_all() -> None:

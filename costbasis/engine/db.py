@@ -6,7 +6,6 @@ lists (never by formatting paths into SQL); metric SQL takes bound parameters.
 
 from __future__ import annotations
 
-import os
 import warnings
 from functools import lru_cache
 from importlib import resources
@@ -16,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from costbasis.engine import budget
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
@@ -85,11 +85,9 @@ def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
     name = resolve_chain(store, chain, family)
     cs = store.chain(name)   # the Store's one read of the manifest: views, tip and stamps agree
     cs.check()
-    con = duckdb.connect(":memory:")
-    # COSTBASIS_THREADS=1 makes float aggregation order (and so derived files) reproducible.
-    threads = threads or int(os.environ.get("COSTBASIS_THREADS", "0") or 0)
-    if threads:
-        con.execute("SET threads = ?", [threads])
+    # memory limit, threads (COSTBASIS_THREADS=1 makes float aggregation order, and so derived
+    # files, reproducible) and the spill folder <cache>/_tmp/ all come from the process budget
+    con = budget.open_duckdb(store.root, threads)
     tables = set(cs.tables()) | set(schemas or {})
     for t in sorted(tables):
         register_files(con, t, cs.files(t), (schemas or {}).get(t))
