@@ -5,15 +5,15 @@ scriptPubKey, generated), so rows come out identical to the datadir source's wit
 join. Hashes are fetched with JSON-RPC batches (list payloads); blocks are fetched by a
 bounded pool of worker threads, a few blocks per request, and consumed in height order.
 Transient failures (connection errors, timeouts, HTTP 5xx, -28 "warming up") are retried
-with exponential backoff; everything else is a one-line CostbasisError. Credentials live
-only in the request's Authorization header: never in messages, URLs or repr.
+with exponential backoff; everything else is a one-line CostbasisError, also answers of the
+wrong JSON shape. --rpc-timeout bounds each request in total (costbasis/rpc_http.py), not each
+read. Credentials live only in the request's Authorization header: never in messages, URLs or repr.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 import time
 from collections import deque
@@ -21,14 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit, urlunsplit
-
-import requests
 
 from costbasis.bitcoin.consensus import params
 from costbasis.bitcoin.source import BlockBatch
 from costbasis.bitcoin.tables import BatchBuilder
 from costbasis.errors import CostbasisError
+from costbasis.rpc_http import MAX_TIMEOUT, HttpFailure, HttpPoster, HttpTimeout, RpcUrl, env_number, parse_rpc_url
 
 # getblockchaininfo "chain" -> our network names
 CHAIN_NAMES = {"main": "main", "test": "testnet", "testnet4": "testnet4", "signet": "signet", "regtest": "regtest"}
@@ -51,6 +49,11 @@ class _Retryable(Exception):
     pass
 
 
+class _Reply:
+    def __init__(self, status: int, content: bytes):
+        self.status_code, self.content = status, content
+
+
 def btc_to_sats(v) -> int:
     """Exact: JSON numbers are parsed as Decimal, never through binary floats."""
     return int((Decimal(v) * SATS).to_integral_value())
@@ -67,46 +70,33 @@ def read_cookie(path: Path) -> tuple[str, str]:
     return user, password
 
 
-def _split_url(url: str) -> tuple[str, str | None, str | None]:
-    """URL without userinfo, plus any user/password embedded in it."""
-    if "://" not in url:
-        url = "http://" + url
-    u = urlsplit(url)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise CostbasisError(f"--rpc-url must look like http://host:port, got {u.scheme}://{u.hostname or ''}")
-    host = u.hostname if ":" not in u.hostname else f"[{u.hostname}]"
-    netloc = host + (f":{u.port}" if u.port else "")
-    from urllib.parse import unquote
-    user = unquote(u.username) if u.username else None
-    pw = unquote(u.password) if u.password is not None else None
-    return urlunsplit((u.scheme, netloc, u.path or "/", u.query, "")), user, pw
+def _split_url(url: str) -> RpcUrl:
+    """Checked URL (a bare host:port means http://host:port); its user/password stay in the RpcUrl."""
+    return parse_rpc_url(url if "://" in url else "http://" + url)
 
 
 class RpcClient:
-    """Thread-safe JSON-RPC 1.0 client (one HTTP session per thread) with retries."""
+    """Thread-safe JSON-RPC 1.0 client (one HTTP connection per thread) with retries."""
 
-    def __init__(self, url: str, user: str | None, password: str | None, timeout: float = 30.0,
+    def __init__(self, url: str | RpcUrl, user: str | None, password: str | None, timeout: float = 30.0,
                  retries: int = 5, backoff: float = 0.5):
-        self.url = url
+        parsed = url if isinstance(url, RpcUrl) else _split_url(url)
+        self.url = parsed.shown           # what messages print: never credentials
+        self._http = HttpPoster(parsed, timeout)
         self._auth_header = None
         if user is not None:
             token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
             self._auth_header = "Basic " + token
         self.user = user
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self._local = threading.local()
         self._ids = iter(range(1, 1 << 62))
         self._id_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RpcClient(url={self.url!r}, user={self.user!r}, password=***)"
 
-    def _session(self) -> requests.Session:
-        s = getattr(self._local, "s", None)
-        if s is None:
-            s = self._local.s = requests.Session()
-            s.trust_env = False          # no proxies / .netrc credentials sneaking in
-        return s
+    def close(self) -> None:
+        self._http.close()
 
     def _next_id(self) -> int:
         with self._id_lock:
@@ -139,14 +129,12 @@ class RpcClient:
             headers["Authorization"] = self._auth_header
         where = f"Bitcoin Core RPC at {self.url}"
         try:
-            r = self._session().post(self.url, data=payload, headers=headers, timeout=self.timeout)
-        except requests.exceptions.Timeout:
+            status, content = self._http.post(payload.encode(), headers)
+        except HttpTimeout:
             raise _Retryable(f"{where} timed out after {self.timeout:g}s") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-            refused = "refused" in str(e).lower()
-            raise _Retryable(f"cannot connect to {where}: {'connection refused' if refused else 'connection failed'}") from None
-        except requests.exceptions.RequestException as e:
-            raise CostbasisError(f"{where}: {type(e).__name__}") from None
+        except HttpFailure as e:
+            raise _Retryable(f"cannot connect to {where}: {e}") from None
+        r = _Reply(status, content)
         if r.status_code == 401:
             raise CostbasisError(f"{where} rejected the credentials (HTTP 401); check --rpc-user/--rpc-password "
                                  f"or --rpc-cookie")
@@ -161,6 +149,8 @@ class RpcClient:
         if isinstance(body, dict) and len(ids) > 1:
             # a batch answered with a single error object (e.g. node rejecting batches)
             err = body.get("error") or {}
+            if not isinstance(err, dict):
+                err = {"message": str(err)[:200]}
             if err.get("code") == RPC_IN_WARMUP:
                 raise _Retryable(f"{where} is warming up: {err.get('message')}")
             raise CostbasisError(f"{where} answered a batch request with: {err.get('message') or 'HTTP ' + str(r.status_code)}")
@@ -234,17 +224,17 @@ class RpcSource:
                  cookie: str | Path | None = None, workers: int = 4, network: str | None = None,
                  datadir: str | Path | None = None, timeout: float | None = None, retries: int | None = None,
                  backoff: float = 0.5, blocks_per_request: int = 4):
-        timeout = _env_number("COSTBASIS_RPC_TIMEOUT", 30.0) if timeout is None else timeout
-        retries = int(_env_number("COSTBASIS_RPC_RETRIES", 5)) if retries is None else retries
+        timeout = env_number("COSTBASIS_RPC_TIMEOUT", 30.0) if timeout is None else timeout
+        retries = env_number("COSTBASIS_RPC_RETRIES", 5, integer=True) if retries is None else retries
         if workers < 1:
             raise CostbasisError("--workers must be >= 1")
-        if not timeout > 0:
-            raise CostbasisError(f"--rpc-timeout must be > 0 seconds, got {timeout:g}")
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise CostbasisError(f"--rpc-timeout must be > 0 and <= {MAX_TIMEOUT} seconds, got {timeout:g}")
         if retries < 0:
             raise CostbasisError(f"--rpc-retries must be >= 0, got {retries}")
-        url, url_user, url_pw = _split_url(url)
-        if user is None and url_user is not None:
-            user, password = url_user, url_pw
+        parsed = _split_url(url)
+        if user is None and parsed.user is not None:
+            user, password = parsed.user, parsed.password
         if user is not None and cookie is not None:
             raise CostbasisError("give either --rpc-user/--rpc-password or --rpc-cookie, not both")
         if user is None and password is not None:
@@ -256,19 +246,19 @@ class RpcSource:
                 user, password = read_cookie(Path(cookie))
         elif password is None:
             raise CostbasisError("--rpc-user needs --rpc-password (or use --rpc-cookie)")
-        self.client = RpcClient(url, user, password, timeout=timeout, retries=retries, backoff=backoff)
+        self.client = RpcClient(parsed, user, password, timeout=timeout, retries=retries, backoff=backoff)
         self.workers = workers
         self.blocks_per_request = max(1, blocks_per_request)
-        info = self.client.call("getblockchaininfo")
-        node_net = CHAIN_NAMES.get(info.get("chain"))
+        info = _expect(self.client.call("getblockchaininfo"), dict, "getblockchaininfo", self.client.url)
+        node_net = CHAIN_NAMES.get(info.get("chain")) if isinstance(info.get("chain"), str) else None
         if node_net is None:
-            raise CostbasisError(f"node reports unknown chain {info.get('chain')!r}")
+            raise CostbasisError(f"node reports unknown chain {str(info.get('chain'))[:40]!r}")
         if network is not None and network != node_net:
-            raise CostbasisError(f"the node at {url} runs {node_net}, not {network} (use --network {node_net})")
+            raise CostbasisError(f"the node at {self.client.url} runs {node_net}, not {network} (use --network {node_net})")
         self.network = node_net
         self.params = params(node_net)
         if info.get("pruned"):
-            self._prune_height = int(info.get("pruneheight", 0))
+            self._prune_height = _expect(info.get("pruneheight", 0), int, "getblockchaininfo pruneheight", self.client.url)
         else:
             self._prune_height = 0
 
@@ -277,13 +267,13 @@ class RpcSource:
 
     # ----------------------------------------------------------- protocol
     def best_height(self) -> int:
-        return int(self.client.call("getblockcount"))
+        return _expect(self.client.call("getblockcount"), int, "getblockcount", self.client.url)
 
     def hash_at(self, height: int) -> str | None:
         if height < 0:
             return None
         r = self.client.batch([("getblockhash", [height])], allow_errors=(RPC_INVALID_PARAMETER,))[0]
-        return None if isinstance(r, RpcError) else r
+        return None if isinstance(r, RpcError) else _expect(r, str, "getblockhash", self.client.url)
 
     def read(self, start: int, end: int, batch_blocks: int = 500) -> Iterator[BlockBatch]:
         end = min(end, self.best_height())
@@ -298,7 +288,7 @@ class RpcSource:
                 yield self._read_batch(pool, bb, first, last)
 
     def close(self) -> None:
-        pass
+        self.client.close()
 
     # ----------------------------------------------------------- internals
     def _hashes(self, first: int, last: int) -> list[str]:
@@ -309,7 +299,7 @@ class RpcSource:
             for h, r in zip(range(a, b + 1), res):
                 if isinstance(r, RpcError):
                     raise CostbasisError(f"block {h} is no longer on the node's active chain (reorg?); run ingest again")
-                out.append(r)
+                out.append(_expect(r, str, "getblockhash", self.client.url))
         return out
 
     def _read_batch(self, pool: ThreadPoolExecutor, bb: BatchBuilder, first: int, last: int) -> BlockBatch:
@@ -332,12 +322,18 @@ class RpcSource:
                 pending.append(pool.submit(self._fetch, *nxt))
             for j, b in enumerate(blocks):
                 h = h0 + j
-                if b["height"] != h or b["hash"] != hashes[h - first]:
-                    raise CostbasisError(f"node returned block {b['hash']} at height {b['height']}, expected {h}")
+                if b.get("height") != h or b.get("hash") != hashes[h - first]:
+                    raise CostbasisError(f"node returned block {str(b.get('hash'))[:64]} at height "
+                                         f"{str(b.get('height'))[:20]}, expected {h}")
                 if prev_hash is not None and b.get("previousblockhash") != prev_hash:
                     raise CostbasisError(f"the node's chain changed during ingest at height {h} (reorg); run ingest again")
                 prev_hash = b["hash"]
-                tx_count += _block_rows(b, h, bb)
+                try:
+                    tx_count += _block_rows(b, h, bb)
+                except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
+                    # what the node sent, not our code: a block of the wrong shape is one line
+                    raise CostbasisError(f"{self.client.url} sent a malformed getblock answer for block {h} "
+                                         f"({type(e).__name__}: {str(e)[:80]})") from None
         batch = bb.build()
         batch.tx_count = tx_count
         return batch
@@ -347,17 +343,19 @@ class RpcSource:
         for h, r in zip(hashes, res):
             if isinstance(r, RpcError):
                 raise CostbasisError(f"block {h} vanished from the node (reorg?); run ingest again")
+            _expect(r, dict, "getblock", self.client.url)
         return h0, res
 
 
-def _env_number(name: str, default: float) -> float:
-    v = os.environ.get(name)
-    if not v:
-        return default
-    try:
-        return float(v)
-    except ValueError:
-        raise CostbasisError(f"{name} must be a number, got {v!r}") from None
+def _expect(value, kind: type, method: str, where: str):
+    """`value` when the node's result has the JSON type we need; else a one-line error."""
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if not ok:
+        names = {dict: "an object", int: "an integer", str: "a string", list: "a list"}
+        shown = json.dumps(value, default=str)[:60] if not isinstance(value, Decimal) else str(value)
+        raise CostbasisError(f"{where} answered {method} with {shown}, expected {names.get(kind, kind.__name__)}; "
+                             f"is this a Bitcoin Core node?")
+    return value
 
 
 def _default_cookie(datadir: Path, network: str | None) -> Path:

@@ -25,13 +25,18 @@ def bitcoin_cmd(
                                            help="Bitcoin Core datadir (bitcoind stopped). With --rpc-url: where to find the .cookie."),
     network: Optional[str] = typer.Option(None, "--network",
                                           help="main|testnet|testnet4|signet|regtest (datadir default main; RPC: asked from the node)."),
-    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="Bitcoin Core JSON-RPC URL, e.g. http://127.0.0.1:8332."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="Bitcoin Core JSON-RPC URL, e.g. http://127.0.0.1:8332 "
+                                                                 "(user:password@ in it is visible in ps too)."),
     rpc_user: Optional[str] = typer.Option(None, "--rpc-user", help="RPC user name."),
     rpc_password: Optional[str] = typer.Option(None, "--rpc-password", envvar="COSTBASIS_RPC_PASSWORD",
-                                               help="RPC password (never printed)."),
-    rpc_cookie: Optional[Path] = typer.Option(None, "--rpc-cookie", help="Cookie file (default auth when given)."),
+                                               help="RPC password (never printed). On the command line it is visible "
+                                                    "to other users in `ps`: prefer --rpc-cookie (or --datadir, whose "
+                                                    "cookie is used) or the environment variable."),
+    rpc_cookie: Optional[Path] = typer.Option(None, "--rpc-cookie",
+                                              help="Cookie file written by the node: the safest authentication."),
     workers: int = typer.Option(4, "--workers", help="Concurrent RPC requests."),
-    rpc_timeout: Optional[float] = typer.Option(None, "--rpc-timeout", help="Seconds per RPC request (default 30)."),
+    rpc_timeout: Optional[float] = typer.Option(None, "--rpc-timeout", help="Seconds per RPC request in total, however slowly the node "
+                                                     "answers (default $COSTBASIS_RPC_TIMEOUT or 30)."),
     rpc_retries: Optional[int] = typer.Option(None, "--rpc-retries", help="Retries with backoff per request (default 5)."),
     start: Optional[int] = typer.Option(None, "--start", help="First height (only for an empty store)."),
     end: Optional[int] = typer.Option(None, "--end", help="Last height to ingest (default: the tip)."),

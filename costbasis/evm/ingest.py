@@ -12,21 +12,24 @@ One committed file per table per block range (cryo style). The loop:
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pyarrow as pa
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 from costbasis.evm import blocks, erc20_transfers, native_transfers, transactions
-from costbasis.evm.rpc import RpcClient, RpcError, hex_int
+from costbasis.evm.rpc import RpcClient, RpcError, hex_int, hex_quantity
 from costbasis.store import ChainStore, Store
+from costbasis.store.names import validate_chain_name
 
 DATASETS = (blocks, transactions, native_transfers, erc20_transfers)
 SCHEMAS = {d.NAME: d.SCHEMA for d in DATASETS}
 KEYS = {d.NAME: d.KEY for d in DATASETS}
 TRACE_MODES = ("auto", "parity", "geth", "none")
+_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 _LOG_SPLIT_HINTS = ("more than", "too many", "limit", "range", "exceed", "response size", "query timeout", "-32005")
 
 
@@ -100,6 +103,16 @@ def fetch_receipts(client: RpcClient, raw_blocks: list[dict], per_block: list[li
 
 def fetch_range(client: RpcClient, first: int, last: int, trace_mode: str, tokens: list[str] | None,
                 block_batch: int) -> tuple[dict[str, pa.Table], list[dict]]:
+    try:
+        return _fetch_range(client, first, last, trace_mode, tokens, block_batch)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        # everything here parses what the node sent: a reply of the wrong JSON shape is one line
+        raise CostbasisError(f"{client.url} sent malformed data for blocks {first}-{last} "
+                             f"({type(e).__name__}: {str(e)[:80]}); is it a complete EVM archive node?") from None
+
+
+def _fetch_range(client: RpcClient, first: int, last: int, trace_mode: str, tokens: list[str] | None,
+                 block_batch: int) -> tuple[dict[str, pa.Table], list[dict]]:
     numbers = list(range(first, last + 1))
     groups = _chunks(numbers, block_batch)
     raw_blocks = [b for g in client.map_batches(blocks.calls(g) for g in groups) for b in g]
@@ -128,6 +141,10 @@ def fetch_range(client: RpcClient, first: int, last: int, trace_mode: str, token
 # ------------------------------------------------------------------ reorg logic
 def node_hashes(client: RpcClient, heights: list[int]) -> dict[int, str | None]:
     res = client.batch([("eth_getBlockByNumber", [hex(h), False]) for h in heights])
+    for r in res:
+        if r is not None and not (isinstance(r, dict) and isinstance(r.get("hash"), str)):
+            raise CostbasisError(f"{client.url} answered eth_getBlockByNumber with {str(r)[:60]!r}, expected a block "
+                                 f"object; is --rpc-url an EVM JSON-RPC endpoint?")
     return {h: (r["hash"].lower() if r else None) for h, r in zip(heights, res)}
 
 
@@ -166,32 +183,53 @@ def _decimals(client: RpcClient, cs: ChainStore, tokens: set[str]) -> None:
     res = client.batch([("eth_call", [{"to": t, "data": erc20_transfers.DECIMALS_SELECTOR}, "latest"]) for t in new],
                        errors="return")
     for t, r in zip(new, res):
-        ok = isinstance(r, str) and len(r) == 66
-        known[t] = int(r, 16) if ok and int(r, 16) <= 255 else None
+        try:
+            value = int(r, 16) if isinstance(r, str) and len(r) == 66 else None
+        except ValueError:  # not hex: the token (or node) gave no usable decimals()
+            value = None
+        known[t] = value if value is not None and value <= 255 else None
     cs.meta["erc20_decimals"] = known  # saved with the next commit
 
 
 # ------------------------------------------------------------------------ main
+def check_tokens(tokens: list[str] | None) -> list[str] | None:
+    """Lower-cased ERC-20 addresses; a one-line UsageError names the first that is not 0x + 40 hex digits."""
+    if tokens is None:
+        return None
+    out = [t.strip().lower() for t in tokens]
+    if not out:
+        raise UsageError("--tokens is empty; give comma-separated 0x addresses or leave --tokens out for all tokens")
+    for t in out:
+        if not _ADDRESS.fullmatch(t):
+            raise UsageError(f"--tokens: {t[:50]!r} is not a 0x-prefixed 40-hex-digit contract address")
+    return out
+
+
 def ingest_evm(store: Store, rpc_url: str, chain: str = "ethereum", start: int | None = None, end: int | None = None,
                confirmations: int = 12, tokens: list[str] | None = None, batch_size: int = 100, workers: int = 4,
                blocks_per_file: int = 1000, traces: str = "auto",
-               progress: Callable[[int, int], None] | None = None) -> IngestResult:
-    """Ingest blocks [start|tip+1 .. min(end, head - confirmations)] of `chain` from `rpc_url`."""
+               progress: Callable[[int, int], None] | None = None, timeout: float = 60.0,
+               retries: int = 5) -> IngestResult:
+    """Ingest blocks [start|tip+1 .. min(end, head - confirmations)] of `chain` from `rpc_url`.
+
+    `timeout` bounds every JSON-RPC request in total (seconds), `retries` the attempts after the first."""
+    validate_chain_name(chain)
     if traces not in TRACE_MODES:
         raise CostbasisError(f"--traces must be one of {', '.join(TRACE_MODES)}")
     if confirmations < 0 or batch_size < 1 or workers < 1 or blocks_per_file < 1:
         raise CostbasisError("--confirmations must be >= 0; --batch-size, --workers and blocks per file >= 1")
-    tokens = [t.lower() for t in tokens] if tokens else None
-    for t in tokens or []:
-        if len(t) != 42 or not t.startswith("0x"):
-            raise CostbasisError(f"--tokens: {t!r} is not a 0x-prefixed 20-byte address")
+    if (start is not None and start < 0) or (end is not None and end < 0):
+        raise UsageError("--start and --end must be >= 0")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--start {start} is after --end {end}; nothing to ingest")
+    tokens = check_tokens(tokens)
     t0 = time.monotonic()
-    client = RpcClient(rpc_url, batch_size=batch_size, workers=workers)
+    client = RpcClient(rpc_url, batch_size=batch_size, workers=workers, timeout=timeout, retries=retries)
     cs = store.chain(chain)
     result = IngestResult(chain=chain)
     try:
         with cs.writer_lock():
-            chain_id = hex_int(client.call("eth_chainId"))
+            chain_id = hex_quantity(client.call("eth_chainId"), "eth_chainId")
             stored_id = cs.meta.get("chain_id")
             if stored_id is not None and stored_id != chain_id:
                 raise CostbasisError(f"store chain {chain!r} holds chain id {stored_id} but the node is chain id {chain_id}")
@@ -202,7 +240,7 @@ def ingest_evm(store: Store, rpc_url: str, chain: str = "ethereum", start: int |
                                      f"{','.join(cs.meta['tokens_filter'] or []) or '(all tokens)'}; use the same list")
             rolled = check_tip(client, cs)
             result.rolled_back_to = rolled
-            head = hex_int(client.call("eth_blockNumber"))
+            head = hex_quantity(client.call("eth_blockNumber"), "eth_blockNumber")
             result.head = head
             safe = head - confirmations
             tip = cs.tip()
