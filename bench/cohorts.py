@@ -46,14 +46,26 @@ START = date(2020, 1, 1)
 T0 = 1577836800  # 2020-01-01 00:00 UTC
 
 
-def synth(n_coins: int, days: int, seed: int = 1):
+def synth(n_coins: int, days: int, seed: int = 1, mix: bool = False, blocks_per_day: int = 144):
+    """Coins over `days` days. Default: 60 % spent, ages exponential around 60 days. `mix`: the
+    mainnet-shaped mix of issue 12 - 95 % spent, ages 50 % ~30 d / 30 % ~1 y (exponential) / 20 %
+    uniform over the rest of the chain."""
     rng = np.random.default_rng(seed)
-    n_blocks = days * 144
+    n_blocks = days * blocks_per_day
     btime = T0 + np.sort(rng.integers(0, days * 86400, n_blocks))
     c_h = np.sort(rng.integers(0, n_blocks, n_coins)).astype(np.int32)
     value = rng.integers(1, 10**9, n_coins, dtype=np.int64)
-    spent = rng.random(n_coins) < 0.6
-    age_blocks = rng.exponential(144 * 60, n_coins).astype(np.int64)
+    if not mix:
+        spent = rng.random(n_coins) < 0.6
+        age_blocks = rng.exponential(blocks_per_day * 60, n_coins).astype(np.int64)
+    else:
+        spent = rng.random(n_coins) < 0.95
+        kind = rng.random(n_coins)
+        rest = np.maximum(n_blocks - c_h, 1)
+        age_blocks = np.where(kind < 0.5, rng.exponential(blocks_per_day * 30, n_coins),
+                              np.where(kind < 0.8, rng.exponential(blocks_per_day * 365, n_coins),
+                                       rng.random(n_coins) * rest)).astype(np.int64)
+        # a spend lands on the chain: coins whose age runs past the tip stay unspent
     s_h = c_h + age_blocks
     spent &= s_h < n_blocks
     return btime, c_h, value, np.where(spent, s_h, -1).astype(np.int32)

@@ -107,6 +107,10 @@ def open_duckdb(cache: Path | None, threads: int | None = None) -> duckdb.DuckDB
         root = spill_root(cache)
         _sweep(root)
         d = root / f"{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            root.mkdir(exist_ok=True)   # DuckDB creates only the last level, and only if it spills
+        except OSError:
+            pass                        # read-only cache: fine until DuckDB needs to spill
         _dirs.add(d)
         con.execute("SET temp_directory = ?", [str(d)])   # DuckDB creates it only if it spills
     return con

@@ -31,7 +31,7 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-from costbasis.engine import db
+from costbasis.engine import budget, db
 
 VERSION = 2        # 2: + the store file set the state was built from
 BASE_LAG = 2        # days: blocks may arrive late (non-monotonic times) on the last days
@@ -51,15 +51,6 @@ def prices_fingerprint(prices: pa.Table) -> str:
     return h.hexdigest()
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pa.Table:
-    res = con.execute(sql, params or {})
-    fetch = getattr(res, "to_arrow_table", None) or res.fetch_arrow_table
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return fetch()
-
-
 def _q(name: str) -> str:
     """sql/<name>.sql as a subquery (no trailing semicolon)."""
     return db.sql_text(name).strip().rstrip(";")
@@ -70,15 +61,14 @@ def _tmp(con, name: str, sql: str, params=None) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params or {})
 
 
-def _segments(con, name: str, files: list, tables: list[pa.Table], schema_sql: str) -> None:
-    """View `name` = union of persisted segment files and in-memory segments."""
+def _segments(con, name: str, files: list, temps: list[str], schema_sql: str) -> None:
+    """View `name`_raw = union of persisted segment files and DuckDB temp tables (names of ours)."""
     parts = []
     if files:
         con.read_parquet([str(f) for f in files]).create_view(f"__seg_{name}_files", replace=True)
         parts.append(f"SELECT * FROM __seg_{name}_files")
-    for i, t in enumerate(tables):
-        con.register(f"__seg_{name}_{i}", t)
-        parts.append(f"SELECT * FROM __seg_{name}_{i}")
+    for t in temps:
+        parts.append(f"SELECT * FROM {t}")
     if not parts:
         parts.append(f"SELECT * FROM ({schema_sql}) WHERE false")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_raw AS " + " UNION ALL BY NAME ".join(parts))
@@ -184,7 +174,42 @@ def _views(con) -> None:
 
 
 def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str = "") -> CohortState:
-    """Add what changed since `st` (everything when st is None) and persist it."""
+    """Add what changed since `st` (everything when st is None) and persist it.
+
+    Every intermediate is a DuckDB temp table (never an Arrow table in Python): for a cold build
+    they hold the whole chain, and DuckDB keeps them within the memory limit by spilling to the
+    cache's _tmp/ folder; DuckDB also writes the segment files (store/derived.py)."""
+    with budget.unordered(con):   # temp tables only: their row order is never read
+        new = _build(con, ds, st, tip, fp, files)
+    if new is None:   # a new block dated before every stored block: the day spine moves, start over
+        return _update(con, ds, None, tip, fp, writable, files)
+    state, append, replace, old_files = new
+    saved = None
+    if writable and tip[1] is not None:
+        try:
+            if st is None:
+                ds.clear()
+            saved = ds.commit(state, append=append, replace=replace, gen=state["gen"], con=con)
+        except (OSError, duckdb.IOException):
+            saved = None
+    if saved is not None:
+        for t in TABLES:
+            _segments(con, t, ds.files(saved, t), [], EMPTY[t])
+        _views(con)
+        for t in list(append.values()) + list(replace.values()):
+            con.execute(f"DROP TABLE IF EXISTS {t}")   # now read from the files: free the memory
+    else:  # not persisted (read-only cache, another writer): keep the new state in DuckDB
+        for t in TABLES:
+            if t in replace:
+                _segments(con, t, [], [replace[t]], EMPTY[t])
+            else:
+                _segments(con, t, old_files[t], [append[t]] if t in append else [], EMPTY[t])
+        _views(con)
+    return CohortState(con, state["first_day"], state["last_day"], state["base_day"])
+
+
+def _build(con, ds, st: dict | None, tip, fp: str, files: str):
+    """The new segments as temp tables: (state, append, replace, old_files), or None to start over."""
     old_files = {t: (ds.files(st, t) if st else []) for t in TABLES}
     after = st["tip"][0] if st else -1
     for t in TABLES:
@@ -195,30 +220,21 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str =
 
     # 1. block prices: only new blocks, unless the prices changed (then all, and note which moved)
     repriced = 0
-    if st is None or st["prices_fp"] != fp:
-        hp_all = _arrow(con, db.sql_text("height_price_select"), {"after": -1})
-        if st is not None:
-            con.register("__hp_all", hp_all)
-            _tmp(con, "repriced", "SELECT n.height FROM __hp_all n JOIN height_price_old o USING (height) "
-                                  "WHERE n.price_usd IS DISTINCT FROM o.price_usd "
-                                  "OR n.without_price IS DISTINCT FROM o.without_price")
-            repriced = con.execute("SELECT count(*) FROM repriced").fetchall()[0][0]
-        replace_hp = True
-        hp_table = hp_all
-    else:
-        hp_table = _arrow(con, db.sql_text("height_price_select"), {"after": after})
-        replace_hp = False
-    if replace_hp:
-        _segments(con, "height_price", [], [hp_table], EMPTY["height_price"])
-    else:
-        _segments(con, "height_price", old_files["height_price"], [hp_table], EMPTY["height_price"])
+    replace_hp = st is None or st["prices_fp"] != fp
+    _tmp(con, "__hp_new", _q("height_price_select"), {"after": -1 if replace_hp else after})
+    if replace_hp and st is not None:
+        _tmp(con, "repriced", "SELECT n.height FROM __hp_new n JOIN height_price_old o USING (height) "
+                              "WHERE n.price_usd IS DISTINCT FROM o.price_usd "
+                              "OR n.without_price IS DISTINCT FROM o.without_price")
+        repriced = con.execute("SELECT count(*) FROM repriced").fetchall()[0][0]
+    _segments(con, "height_price", [] if replace_hp else old_files["height_price"], ["__hp_new"],
+              EMPTY["height_price"])
     con.execute(f"CREATE OR REPLACE TEMP VIEW height_price AS {VIEWS['height_price']}")
 
     first_new, last_new = con.execute("SELECT min(time) // 86400, max(time) // 86400 FROM height_price "
                                       "WHERE height > ?", [after]).fetchall()[0]
     if st is not None and first_new is not None and first_new < st["first_day"]:
-        # a new block dated before every stored block: the day spine moves, start over
-        return _update(con, ds, None, tip, fp, writable, files)
+        return None
     if st is None:
         first_day, last_day = first_new, last_new
         old_last, base_day = first_day - 1, None
@@ -231,15 +247,13 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str =
     parts = [_q("cohort_lots_delta")]
     if repriced:
         parts.append(_q("cohort_lots_reprice"))
-    lots_delta = _arrow(con, f"SELECT {LOT_KEY}, sum(sats)::BIGINT AS sats FROM ("
-                        + " UNION ALL ".join(f"({p})" for p in parts)
-                        + ") GROUP BY ALL HAVING sum(sats) <> 0", {"after": after})
-    con.register("__lots_delta", lots_delta)
+    _tmp(con, "__lots_delta", f"SELECT {LOT_KEY}, sum(sats)::BIGINT AS sats FROM ("
+         + " UNION ALL ".join(f"({p})" for p in parts) + ") GROUP BY ALL HAVING sum(sats) <> 0", {"after": after})
     con.execute("CREATE OR REPLACE TEMP VIEW event_lots AS SELECT * FROM __lots_delta")
-    events_delta = _arrow(con, "SELECT cohort, day, d_sats, d_cap::DECIMAL(38,0) AS d_cap, d_nop FROM ("
-                          + _q("cohort_events") + ")")
-    _segments(con, "lots", old_files["lots"], [lots_delta], EMPTY["lots"])
-    _segments(con, "events", old_files["events"], [events_delta], EMPTY["events"])
+    _tmp(con, "__events_delta", "SELECT cohort, day, d_sats, d_cap::DECIMAL(38,0) AS d_cap, d_nop FROM ("
+         + _q("cohort_events") + ")")
+    _segments(con, "lots", old_files["lots"], ["__lots_delta"], EMPTY["lots"])
+    _segments(con, "events", old_files["events"], ["__events_delta"], EMPTY["events"])
     _views(con)
 
     # 3. first day whose rows change: per creation key, its creation day when its total changed,
@@ -259,65 +273,46 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str =
 
     # 4. rows for [start, last_day]; 5. move the snapshot to last_day - BASE_LAG
     gen = (st["gen"] + 1) if st else 0
-    daily_new = None
+    append = {"lots": "__lots_delta", "events": "__events_delta"}
     if start <= last_day:
         live_for_days(con, start, last_day, base_day)
         con.execute(db.sql_text("cohort_transition_empty"))
-        daily_new = _arrow(con, f"SELECT {gen}::BIGINT AS gen, * FROM (" + _q("cohorts_daily") + ")",
-                           {"from_day": start, "to_day": last_day})
+        _tmp(con, "__daily_new", f"SELECT {gen}::BIGINT AS gen, * FROM (" + _q("cohorts_daily") + ")",
+             {"from_day": start, "to_day": last_day})
+        append["daily"] = "__daily_new"
+        _segments(con, "daily", old_files["daily"], ["__daily_new"], EMPTY["daily"])
+        _views(con)
+    for t in ("cohort_live", "live_events"):   # keys x days: the biggest tables of a cold build
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     new_base_day = last_day - BASE_LAG
     if base_day is not None and start > base_day and new_base_day >= base_day:
         con.execute(f"CREATE OR REPLACE TEMP VIEW recent_lots AS SELECT * FROM lots "
                     f"WHERE coalesce(s_day, f_day) > {int(base_day)}")
-        base_new = _arrow(con, db.sql_text("cohort_dist_base_roll"), {"base_day": base_day, "new_base_day": new_base_day})
+        _tmp(con, "__base_new", _q("cohort_dist_base_roll"), {"base_day": base_day, "new_base_day": new_base_day})
     else:
-        base_new = _arrow(con, db.sql_text("cohort_dist_base"), {"base_day": new_base_day})
+        _tmp(con, "__base_new", _q("cohort_dist_base"), {"base_day": new_base_day})
 
-    # 6. persist: append the new segments (compact a table that has too many), replace the rest
-    append = {"lots": lots_delta, "events": events_delta}
-    if daily_new is not None:
-        append["daily"] = daily_new
-    replace = {"base": base_new}
-    (replace if replace_hp else append)["height_price"] = hp_table
-    mem = {t: [] for t in TABLES}
-    for t, data in append.items():
-        mem[t].append(data)
-    if daily_new is not None:
-        _segments(con, "daily", old_files["daily"], [daily_new], EMPTY["daily"])
+    # 6. the new segments: append (compact a table that has too many), replace the rest
+    replace = {"base": "__base_new"}
+    (replace if replace_hp else append)["height_price"] = "__hp_new"
     for t in list(append):
         if len(old_files[t]) + 1 > MAX_SEGMENTS:
             replace[t] = _compact(con, t)
             del append[t]
     state = {"version": VERSION, "tip": list(tip), "files": files, "prices_fp": fp, "first_day": first_day,
              "last_day": last_day, "base_day": new_base_day, "gen": gen}
-    saved = None
-    if writable and tip[1] is not None:
-        try:
-            if st is None:
-                ds.clear()
-            saved = ds.commit(state, append=append, replace=replace, gen=gen)
-        except OSError:
-            saved = None
-    if saved is not None:
-        for t in TABLES:
-            _segments(con, t, ds.files(saved, t), [], EMPTY[t])
-    else:  # not persisted (read-only cache, another writer): keep the new state in memory
-        for t in TABLES:
-            if t in replace:
-                _segments(con, t, [], [replace[t]], EMPTY[t])
-            else:
-                _segments(con, t, old_files[t], mem[t], EMPTY[t])
-    _views(con)
-    return CohortState(con, first_day, last_day, new_base_day)
+    return state, append, replace, old_files
 
 
-def _compact(con, table: str) -> pa.Table:
+def _compact(con, table: str) -> str:
+    """The whole of `table` (persisted segments + the new one) as one temp table; its name."""
     sql = {
-        "height_price": "SELECT * FROM height_price ORDER BY height",
-        "lots": f"SELECT * FROM lots ORDER BY coalesce(s_day, f_day), {LOT_KEY}",
+        "height_price": "SELECT * FROM height_price",
+        "lots": "SELECT * FROM lots",
         "events": "SELECT cohort, day, d_sats, d_cap::DECIMAL(38,0) AS d_cap, d_nop FROM cohort_events "
-                  "WHERE d_sats <> 0 OR d_cap <> 0 OR d_nop <> 0 ORDER BY day, cohort",
-        "daily": "SELECT * FROM daily_raw QUALIFY gen = max(gen) OVER (PARTITION BY day) ORDER BY day",
+                  "WHERE d_sats <> 0 OR d_cap <> 0 OR d_nop <> 0",
+        "daily": "SELECT * FROM daily_raw QUALIFY gen = max(gen) OVER (PARTITION BY day)",
         "base": "SELECT * FROM dist_base",
     }[table]
-    return _arrow(con, sql)
+    _tmp(con, f"__compact_{table}", sql)
+    return f"__compact_{table}"

@@ -21,9 +21,11 @@ from typing import Iterator
 
 import pyarrow as pa
 
+from costbasis.store.atomic import _atomic_write as atomic_write_file
 from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
 
 STATE = "state.json"
+DUCKDB_ROW_GROUP = 16384   # rows, as for the Arrow-written segments
 
 
 class DerivedSet:
@@ -73,19 +75,24 @@ class DerivedSet:
         finally:
             os.close(fd)
 
-    def commit(self, state: dict, append: dict[str, pa.Table] | None = None,
-               replace: dict[str, pa.Table] | None = None, gen: int = 0) -> dict:
+    def commit(self, state: dict, append: dict[str, pa.Table | str] | None = None,
+               replace: dict[str, pa.Table | str] | None = None, gen: int = 0, con=None) -> dict:
         """Add segment files to tables (`append`) or make one file the whole table (`replace`),
-        then publish `state` (its "tables" key is filled in here). Call under lock()."""
+        then publish `state` (its "tables" key is filled in here). Call under lock().
+        A value is an Arrow table, or the name of a table of the DuckDB connection `con`, which
+        DuckDB writes itself (spilling as it sorts), so a segment never has to fit in memory."""
         old = self.load() or {}
         tables = {t: list(f) for t, f in old.get("tables", {}).items()}
         for kind, items in (("append", append or {}), ("replace", replace or {})):
             for table, data in items.items():
                 name = f"{table}-{gen:08d}.parquet"
-                # DuckDB's parallel aggregation returns rows in any order: sort so the same state
-                # always gives byte-identical files (the demo promises byte-identical Parquet).
-                data = data.sort_by([(c, "ascending") for c in data.column_names])
-                atomic_write_table(self.path / name, data, row_group_size=16384)
+                if isinstance(data, str):
+                    write_duckdb_table(con, data, self.path / name)
+                else:
+                    # DuckDB's parallel aggregation returns rows in any order: sort so the same state
+                    # always gives byte-identical files (the demo promises byte-identical Parquet).
+                    data = data.sort_by([(c, "ascending") for c in data.column_names])
+                    atomic_write_table(self.path / name, data, row_group_size=16384)
                 tables[table] = (tables.get(table, []) if kind == "append" else []) + [name]
         sizes = {f: (self.path / f).stat().st_size for files in tables.values() for f in files}
         state = dict(state, tables=tables, sizes=sizes)
@@ -104,3 +111,14 @@ class DerivedSet:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def write_duckdb_table(con, table: str, path: Path) -> None:
+    """Write DuckDB table `table` (a name of ours, not user input) to `path` atomically, sorted on
+    every column with fixed writer settings, so the same rows always give byte-identical files."""
+    def write(tmp: str) -> None:
+        # order-preserving while writing: the sort is what makes the file reproducible
+        con.execute("SET preserve_insertion_order = true")
+        con.sql(f"SELECT * FROM {table} ORDER BY ALL").write_parquet(
+            tmp, compression="zstd", row_group_size=DUCKDB_ROW_GROUP, overwrite=True)
+    atomic_write_file(path, ".parquet", write)
