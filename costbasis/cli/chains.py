@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from costbasis.engine.db import resolve_chain
 from costbasis.errors import CostbasisError
+from costbasis.store.names import validate_chain_name
 
 BITCOIN, EVM = "bitcoin", "evm"
 
@@ -31,7 +32,10 @@ def evm_chains(store) -> list[str]:
 def chain_family(store, chain: str | None) -> str:
     """BITCOIN or EVM for `chain`; None is the default chain (see default_chain).
 
-    An unknown chain name raises the same one-line error the engines give."""
+    An unknown chain name raises the same one-line error the engines give; a name that is no chain
+    name at all ("", "../x", "prices") is a usage error (exit 2)."""
+    if chain is not None:
+        validate_chain_name(chain)  # "" is a bad name, not "no --chain"
     if chain is None:
         return EVM if default_chain(store) is not None else BITCOIN
     if chain in store.chains():

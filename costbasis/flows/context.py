@@ -64,9 +64,10 @@ def time_bounds(date_from, date_to) -> tuple[int, int]:
 def open_flows(store: Store, chain: str | None = None, threads: int | None = None,
                require_prices: bool = False) -> tuple[duckdb.DuckDBPyConnection, str]:
     con, name = connect(store, chain, "bitcoin", schemas=TABLES, threads=threads)
-    xl = exchange_scripts(store)
+    xl = exchange_scripts(store, name)  # labels of this chain only: mainnet labels never count regtest flows
     if xl.num_rows == 0:
-        raise CostbasisError("no Bitcoin exchange labels stored; run `costbasis labels import FILE` first")
+        raise CostbasisError(f"no exchange labels for chain {name} stored (labels apply to the chain they name); "
+                             f"run `costbasis labels import FILE` with rows chain={name} first")
     register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
     register_arrow(con, "prices", load_btc_prices(store, required=require_prices))
     ft = flow_tables(store, con, name, xl)

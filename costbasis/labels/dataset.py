@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
 LABEL_COLUMNS = pa.schema([
@@ -65,20 +66,41 @@ def is_bitcoin_chain(chain: str) -> bool:
     return chain == "bitcoin" or chain.startswith("bitcoin-")
 
 
-def exchange_scripts(store: Store, imported_only: bool = False) -> pa.Table:
-    """(script, entity, address, label_type, heuristic) for Bitcoin exchange labels, one entity per script.
+def bitcoin_label_chain(store: Store, chain: str | None) -> str | None:
+    """The label chain whose rows apply to store chain `chain` (None: the store's only Bitcoin chain).
+
+    Labels are matched per chain by exact name: a label row with chain=bitcoin applies to the
+    mainnet store chain `bitcoin` only, chain=bitcoin-regtest to `bitcoin-regtest` only, and so on
+    for bitcoin-testnet, bitcoin-testnet4 and bitcoin-signet (the store chain names of
+    bitcoin.schema.NETWORK_CHAIN, which are also the label file's chain values). The same script
+    on two networks is two unrelated coins, so a mainnet exchange's labels must never count
+    regtest or testnet flows. Returns None when there is no such chain (nothing matches).
+    """
+    if chain is not None:
+        return chain
+    btc = [c for c in store.chains() if is_bitcoin_chain(c)]
+    if len(btc) > 1:
+        raise CostbasisError(f"several Bitcoin chains in {store.root} ({', '.join(btc)}); pick one with --chain")
+    return btc[0] if btc else None
+
+
+def exchange_scripts(store: Store, chain: str | None = None, imported_only: bool = False) -> pa.Table:
+    """(script, entity, address, label_type, heuristic) for the exchange labels of Bitcoin store chain
+    `chain` (see bitcoin_label_chain), one entity per script.
 
     A script labeled for several entities keeps the imported label first, then the
     alphabetically first entity, so flows never count one output twice.
     """
     t = read_labels(store)
-    if t.num_rows == 0:
+    label_chain = bitcoin_label_chain(store, chain) if t.num_rows else None
+    if label_chain is None:
         return pa.table({"script": pa.array([], pa.binary()), "entity": pa.array([], pa.string()),
                          "address": pa.array([], pa.string()), "label_type": pa.array([], pa.string()), "heuristic": pa.array([], pa.string())})
     mask = pc.and_(pc.is_valid(t["script"]), pc.starts_with(t["label_type"], EXCHANGE_TYPE_PREFIX))
+    mask = pc.and_(mask, pc.equal(t["chain"], label_chain))
     if imported_only:
         mask = pc.and_(mask, pc.equal(t["heuristic"], IMPORTED))
-    t = t.filter(mask).select(["script", "entity", "address", "label_type", "heuristic"])
+    t = t.filter(pc.fill_null(mask, False)).select(["script", "entity", "address", "label_type", "heuristic"])
     rank = pc.if_else(pc.equal(t["heuristic"], IMPORTED), 0, 1)
     t = t.append_column("_rank", rank)
     t = t.sort_by([("script", "ascending"), ("_rank", "ascending"), ("entity", "ascending")])
