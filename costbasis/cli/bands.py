@@ -10,7 +10,7 @@ import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
-from costbasis.cli.limits import MERGE_PCT_MAX, check_price, check_quantile_names, check_range
+from costbasis.cli.limits import MERGE_PCT_MAX, check_dates, check_price, check_quantile_names, check_range
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
 
@@ -128,6 +128,7 @@ def register(app: typer.Typer) -> None:
         """
         from costbasis.bands.assemble import bands, bands_series
 
+        check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
         store = store_from(ctx)
         family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
         if family == EVM:

@@ -9,7 +9,7 @@ import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
 from costbasis.cli.common import store_from
-from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_price, check_range
+from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_dates, check_price, check_range
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(
@@ -66,6 +66,7 @@ def bands_cmd(
     from costbasis.bands.inputs import check_window
     from costbasis.engine.age_bands import check_cohort
 
+    check_dates(**{"--from": date_from, "--to": date_to})
     check_window(window)
     names = tuple(check_cohort(c.strip()) for c in cohorts.split(",") if c.strip())
     if not names:
@@ -96,6 +97,7 @@ def urpd_cmd(
     """
     from costbasis.charts.urpd_chart import urpd_chart
 
+    check_dates(**{"--asof": asof})
     check_price(price)
     if not (check_range(span, "--span", SPAN_MAX, positive=True) > 1):
         raise CostbasisError("--span must be greater than 1")
@@ -129,6 +131,7 @@ def whales_cmd(
     """
     from costbasis.charts.whales_chart import whales_chart
 
+    check_dates(**{"--from": date_from, "--to": date_to})
     check_range(min_btc, "--min-btc", BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
     check_range(min_usd, "--min-usd", USD_MAX, unit=" USD")
     check_range(min_amount, "--min-amount", AMOUNT_MAX)

@@ -40,10 +40,11 @@ def cohorts_cmd(
     """
     import pyarrow.compute as pc
 
-    from costbasis.cli.limits import check_quantile_names
+    from costbasis.cli.limits import check_dates, check_quantile_names
     from costbasis.engine.age_bands import check_cohort
     from costbasis.engine.cohorts import parse_quantiles
 
+    check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
     check_quantile_names(parse_quantiles(quantiles))
     store = store_from(ctx)
     family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})

@@ -36,6 +36,8 @@ Every day (or hour) from the first to the last stored block inside --from/--to i
 
     Example: costbasis flows --from 2026-01-01 --to 2026-01-31 --entity Binance
     """
+    from costbasis.cli.limits import check_dates
+    check_dates(**{"--from": date_from, "--to": date_to})
     store = store_from(ctx)
     family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset})
     if family == EVM:

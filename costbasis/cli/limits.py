@@ -43,3 +43,12 @@ def check_quantile_names(quantiles, option: str = "--quantiles") -> None:
         if float(f"{q:g}") != q:
             raise CostbasisError(f"{option}: {q!r} would be named p{q:g} (names keep 6 significant digits); "
                                  "give the percentile with at most 6 significant digits")
+
+
+def check_dates(**options) -> None:
+    """Parse every date option up front (option name -> value), before a store is opened: the
+    engines parse them only after building their derived state, which is then written for nothing."""
+    from costbasis.engine.dates import parse_date
+
+    for option, value in options.items():
+        parse_date(value, option)

@@ -28,6 +28,8 @@ def sopr_cmd(
     from costbasis.engine.sopr import sopr_series
     from costbasis.errors import CostbasisError
 
+    from costbasis.cli.limits import check_dates
+    check_dates(**{"--from": date_from, "--to": date_to})
     store = store_from(ctx)
     if chain_family(store, chain) == EVM:
         # SOPR compares each spent coin's spend and creation price; accounts have no spent coins

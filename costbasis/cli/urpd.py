@@ -34,7 +34,8 @@ def urpd_cmd(
 
     Example: costbasis urpd --asof 2024-01-01 --cohort sth --log-buckets 60
     """
-    from costbasis.cli.limits import check_price
+    from costbasis.cli.limits import check_dates, check_price
+    check_dates(**{"--asof": asof})
     check_price(bucket_usd, "--bucket-usd")  # a bucket wider than any price is one bucket of everything
     store = store_from(ctx)
     family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})

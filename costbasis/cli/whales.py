@@ -10,7 +10,7 @@ import typer
 
 from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
-from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, USD_MAX, Z_MAX, check_range
+from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, USD_MAX, Z_MAX, check_dates, check_range
 from costbasis.cli.output import render
 from costbasis.errors import UsageError
 
@@ -44,6 +44,7 @@ def whales_cmd(
     """
     from costbasis.flows.whales import whale_deposits, whale_signals, whale_summary
 
+    check_dates(**{"--from": date_from, "--to": date_to})
     check_range(min_btc, "--min-btc", BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
     check_range(min_usd, "--min-usd", USD_MAX, unit=" USD")
     check_range(min_amount, "--min-amount", AMOUNT_MAX)
