@@ -1,3 +1,6 @@
+-- reads: dist_base, recent_lots
+-- returns: rows (c_day, price, sats)
+-- params: $base_day, $new_base_day
 -- Move the snapshot of cohort_dist_base.sql from $base_day to $new_base_day using the recent lots
 -- only (valid when nothing before $base_day + 1 changed).
 SELECT c_day, price, sum(sats)::BIGINT AS sats

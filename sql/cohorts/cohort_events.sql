@@ -1,3 +1,6 @@
+-- reads: event_lots, cohort_bands
+-- returns: rows (cohort, day, d_sats, d_cap, d_nop)
+-- params: none
 -- ±value events per cohort from the lots in `event_lots` (DESIGN.md: events and running sums,
 -- never a per-date rescan). A lot is in cohort [lo, hi) from day c_day + lo - 1 (not before its
 -- creation day f_day) until day c_day + hi - 1 or its spend day, whichever comes first (hi NULL:

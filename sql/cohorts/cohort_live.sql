@@ -1,3 +1,6 @@
+-- reads: live_events, cohort_bands
+-- creates: cohort_live (temp table)
+-- params: $from_day, $to_day
 -- Live supply by (day, cohort, creation price) for every day in [$from_day, $to_day]: the
 -- distribution that profit share, standard deviation and quantiles need.
 -- Input `live_events(c_day, price, day, d)`: per creation key (c_day, price) the live value is a

@@ -1,7 +1,10 @@
+-- reads: outputs, coin_flows, height_price
+-- returns: rows (f_day, c_day, s_day, price, without_price, sats)
+-- params: $after
 -- Lot changes brought by the blocks above height $after (all blocks when $after = -1), signed:
 --   each new spendable output       +value on (creation key, s_day NULL)
 --   each new spend (coin_flows row) +value on (creation key, s_day) and -value on (creation key, NULL)
--- Summed over every block this is exactly the lots table (see cohort_lots.sql for the key), and
+-- Summed over every block this is exactly the lots table (key: f_day, c_day, s_day, price, without_price), and
 -- summed over new blocks it is what those blocks change, so the persisted lots only ever receive
 -- additions: old coins are reached through coin_flows.created_height, never by rescanning them.
 --   f_day = floor(creation time / 86400), c_day = ceil(creation time / 86400),

@@ -1,3 +1,6 @@
+-- reads: outputs, repriced, coin_flows, height_price, height_price_old
+-- returns: rows (f_day, c_day, s_day, price, without_price, sats)
+-- params: $after
 -- Lot changes when the creation price of already-counted blocks changed (prices re-imported):
 -- for the heights in `repriced`, the lots they fed at the old price (height_price_old) are
 -- removed and added back at the new one (height_price). Only blocks at or below $after, i.e.

@@ -1,3 +1,6 @@
+-- reads: cohort_live
+-- returns: rows (day, cohort, q, price)
+-- params: $qs
 -- Supply-weighted creation-price quantiles per (day, cohort) from cohort_live: the lowest
 -- creation price at which the cumulative supply (ascending price) reaches q x supply.
 -- $qs is a list of fractions (0.05 for p5). Comparison in DOUBLE, like the reference.

@@ -1,3 +1,6 @@
+-- reads: cohort_events, cohort_bands, cohort_transition, prices, cohort_live
+-- returns: rows (day, cohort, supply_btc, realized_cap_usd, realized_price_usd, price_usd, mvrv, cost_basis_std_usd, supply_in_profit_pct, coins_without_price_btc)
+-- params: $from_day, $to_day
 -- One row per (day, cohort) for [$from_day, $to_day]: supply and realized cap are running sums
 -- of cohort_events (days before $from_day fold into the first day; days with no block carry the
 -- previous value); price of day D is D's price row; profit share and standard deviation come

@@ -1,3 +1,6 @@
+-- reads: daily_rows, cohort_bands
+-- returns: rows (d.*)
+-- params: $from_day, $to_day
 -- The persisted rows of sql/cohorts_daily.sql (hard split) for [$from_day, $to_day], in the same
 -- order; daily_rows is the newest stored row per day (engine/cohort_state.py).
 SELECT d.*

@@ -1,3 +1,6 @@
+-- reads: holdings, cohort_bands
+-- creates: evm_cohort_live (temp table)
+-- params: $from_day, $to_day
 -- Holding units live at the end of each day in [$from_day, $to_day], assigned to every cohort
 -- whose age band contains them. Age as of day D = (D+1)*86400 - acquisition time (the
 -- value-weighted average for --method avg, the lot's time for fifo); band [lo, hi) in days.

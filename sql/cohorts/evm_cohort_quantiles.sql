@@ -1,3 +1,6 @@
+-- reads: evm_cohort_live
+-- returns: rows (day, cohort, q, price)
+-- params: $qs
 -- Supply-weighted cost-basis quantiles per (day, cohort) from evm_cohort_live: the lowest
 -- holder cost basis at which the cumulative supply (ascending cost) reaches q x supply.
 -- $qs is a list of fractions (0.05 for p5).

@@ -1,3 +1,6 @@
+-- reads: evm_cohort_live, prices, cohort_bands
+-- returns: rows (day, cohort, supply, realized_cap_usd, realized_price_usd, price_usd, mvrv, cost_basis_std_usd, supply_in_profit_pct)
+-- params: $from_day, $to_day
 -- One row per (day, cohort) in [$from_day, $to_day] from evm_cohort_live: supply, realized
 -- cap and price, MVRV against the day's price, supply-weighted standard deviation of the
 -- holders' cost basis and the share of supply whose cost basis is below the day's price.

@@ -1,3 +1,6 @@
+-- reads: dist_base, recent_lots
+-- creates: live_events (temp table)
+-- params: $base_day, $to_day
 -- Step events of the live value per creation key for days after the snapshot day $base_day:
 -- the snapshot (live value per key as of $base_day, table dist_base) enters on $base_day + 1,
 -- then only lots that change after it: created after it (+value) or spent after it (-value).

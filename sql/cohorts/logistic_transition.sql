@@ -1,3 +1,7 @@
+-- reads: lots_by_time
+-- creates: transition_live (temp table), cohort_transition (temp table)
+-- inserts: cohort_live
+-- params: $from_day, $to_day
 -- Logistic holder split (DESIGN.md): w_LTH(a) = 1 / (1 + exp(-0.1 (a - 155))) for ages a in
 -- [100, 210) days, 0 below, 1 at or above. The events path already holds the constant parts
 -- (cohort_bands maps sth to [0, 100) and lth to [210, inf) in this mode); here each lot adds

@@ -1,3 +1,6 @@
+-- reads: outputs, coin_flows, height_price
+-- creates: lots_by_time (temp table)
+-- params: none
 -- Same lots as cohort_lots_delta.sql (summed over all blocks) but keyed by the exact creation block time: only the logistic
 -- holder split needs it (its weight depends on the age in seconds between 100 and 210 days).
 CREATE OR REPLACE TEMP TABLE lots_by_time AS

@@ -1,3 +1,6 @@
+-- reads: native_transfers, erc20_transfers, exlabels
+-- creates: evm_exchange_txs (temp table)
+-- params: $token, $scale
 -- Exchange transfers per (transaction, exchange, direction) on an EVM chain, into the temp
 -- table evm_exchange_txs. Transfers: native_transfers (ETH, $token NULL) or one token's
 -- erc20_transfers (amount / $scale). Exchange addresses: view `exlabels` (address, entity).

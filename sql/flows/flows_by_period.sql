@@ -1,5 +1,8 @@
+-- reads: flow_txs, flow_block_times, flow_labels, prices
+-- returns: rows (period, entity, inflow, outflow, netflow, inflow_usd, outflow_usd, netflow_usd, inflow_txs, outflow_txs, inflow_mean, top10_inflow, whale_ratio, price_usd)
+-- params: $unit, $per_entity, $entity, $t_from, $t_to, $scale
 -- Exchange inflow / outflow / netflow per period (day or hour) and entity group, for Bitcoin and
--- EVM alike, over three views the caller defines (sql/flows_inputs_bitcoin.sql / _evm.sql):
+-- EVM alike, over three views the caller defines (flows_inputs_bitcoin.sql, flows_inputs_evm.sql):
 --   flow_txs(time, entity, height, tx_key, direction, value), flow_block_times(time), flow_labels(entity).
 -- $unit: 'day' | 'hour'; $per_entity (or an $entity filter): one row per entity, else all exchanges as 'all';
 -- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range;

@@ -1,3 +1,6 @@
+-- reads: outputs, xlabels, inputs, blocks
+-- creates: exchange_txs (temp table)
+-- params: $h_lo, $h_hi
 -- Exchange flow transactions: one row per (tx, exchange entity, direction) in heights [$h_lo, $h_hi].
 --   'in'  : value of the tx's outputs paying entity E, when no input of the tx is E's
 --   'out' : value of the tx's outputs paying anyone but E, when an input of the tx is E's

@@ -1,3 +1,6 @@
+-- reads: evm_exchange_txs, blocks, exlabels
+-- creates: flow_txs (temp view), flow_block_times (temp view), flow_labels (temp view)
+-- params: none
 -- EVM inputs of flows_by_period.sql (amounts already in ETH / token units).
 CREATE OR REPLACE TEMP VIEW flow_txs AS
     SELECT time, entity, block_number AS height, transaction_hash AS tx_key, direction, amount AS value

@@ -1,3 +1,6 @@
+-- reads: holdings, realized
+-- returns: rows (address, balance, cost_usd, avg_cost_usd, acq_time, age_days, realized_usd)
+-- params: $cutoff
 -- Per address holdings as of $cutoff (exclusive end of the as-of day, unix seconds):
 -- units valid at the cutoff summed per address (one unit per address for avg, one per lot
 -- for fifo); acquisition time value-weighted; realized P/L of disposals before the cutoff.

@@ -1,3 +1,6 @@
+-- reads: native_transfers, transactions, prices
+-- returns: rows (time, from_address, to_address, amount_raw, price_usd)
+-- params: $last_block
 -- ETH balance changes in the order they are applied: per block, per transaction the gas fee
 -- first (charged before execution), then its value transfers (transfer_index order); rewards
 -- and withdrawals (no transaction) last. from_address NULL = issuance, to_address NULL = fee

@@ -1,3 +1,6 @@
+-- reads: erc20_transfers, prices
+-- returns: rows (time, from_address, to_address, amount_raw, price_usd)
+-- params: $token, $last_block
 -- ERC-20 balance changes of one token ($token, lower-case address) in log order. The zero
 -- address is not a holder: from 0x0 is a mint (from_address NULL), to 0x0 a burn
 -- (to_address NULL). Prices as in evm_native_events.sql.

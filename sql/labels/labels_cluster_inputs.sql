@@ -1,3 +1,6 @@
+-- reads: cluster_txs, inputs
+-- creates: cluster_inputs (temp table)
+-- params: none
 -- The input scripts of the non-CoinJoin multi-script transactions, read from `inputs` once for both
 -- the script ids and the union-find edges. tid numbers those transactions (1..): in the union-find
 -- graph each tx is a node linked to each of its input scripts, so no per-tx "first script" join.

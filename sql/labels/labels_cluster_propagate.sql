@@ -1,3 +1,6 @@
+-- reads: clusters_new, xlabels_all
+-- returns: rows (script, address, entity, derived_from, conflict, cluster)
+-- params: none
 -- Labels from common-input clusters: every unlabeled script of a cluster whose labeled members all
 -- belong to one entity gets that entity. Clusters holding several entities are conflicts (often
 -- a mislabel or a CoinJoin we did not recognise) and label nothing.

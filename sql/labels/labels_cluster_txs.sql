@@ -1,3 +1,6 @@
+-- reads: inputs, outputs
+-- creates: cluster_txs (temp table)
+-- params: $cj_min_inputs, $cj_min_equal
 -- Transactions spending coins of >= 2 distinct scripts, and whether they are CoinJoin-shaped:
 -- >= $cj_min_inputs inputs and >= $cj_min_equal outputs of one equal value. Common-input
 -- ownership does not hold for CoinJoins (several owners sign one tx), so they are left out.

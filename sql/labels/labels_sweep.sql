@@ -1,3 +1,6 @@
+-- reads: outputs, xlabels, inputs
+-- returns: rows (script, address, entity, derived_from, n_sweeps)
+-- params: none
 -- Deposit addresses by the sweep heuristic. A sweep is a non-coinbase tx whose every paid output
 -- goes to one labeled exchange E and none of whose inputs is labeled as any exchange: exchanges
 -- forward customer deposits from per-customer addresses to their own wallet this way. An input

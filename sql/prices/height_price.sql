@@ -1,3 +1,6 @@
+-- reads: blocks, prices
+-- creates: height_price (temp table)
+-- params: none
 -- Price of every block, computed once per query: the last price point at or before the block
 -- time (ASOF join; date-only price rows are stamped 00:00 UTC). Blocks before the first price
 -- point get price 0 and are flagged so callers can report coins_without_price_btc.

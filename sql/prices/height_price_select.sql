@@ -1,3 +1,6 @@
+-- reads: blocks, prices
+-- returns: rows (height, time, price_usd, without_price)
+-- params: $after
 -- Price of the blocks above height $after (all blocks with $after = -1): the last price point at
 -- or before the block time (ASOF join; date-only price rows are stamped 00:00 UTC). Blocks before
 -- the first price point get price 0 and are flagged so callers can report coins_without_price_btc.

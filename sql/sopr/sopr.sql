@@ -1,3 +1,6 @@
+-- reads: coin_flows, height_price
+-- returns: rows (day, spent_btc, spent_value_usd, sopr, sth_sopr, lth_sopr, cdd)
+-- params: $from_day, $to_day
 -- Per UTC day of the spending block: SOPR = spent value x spend-block price / spent value x
 -- creation price (all, STH, LTH), and coin-days destroyed. STH/LTH split by the coin's age at
 -- the spending block time (spend time - creation time, < 155 days is STH). Negative ages

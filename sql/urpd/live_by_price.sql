@@ -1,3 +1,6 @@
+-- reads: lots, cohort_bands
+-- returns: rows (creation_price_usd, supply_btc, without_price_btc)
+-- params: $cohort, $day
 -- Live supply of one cohort as of day $day, by distinct creation price (the cost-basis
 -- distribution URPD, clusters and quantiles are built from). Reads the lots directly: one day
 -- needs no running sums.

@@ -1,3 +1,6 @@
+-- reads: prices, urpd_live
+-- returns: rows (bucket_low_usd, bucket_high_usd, supply, realized_cap_usd, in_profit)
+-- params: $day, $mode, $width, $n, $scale
 -- URPD buckets over urpd_live(price, amount, cap): the live supply of one cohort as of $day,
 -- grouped by cost-basis price (filled by urpd_live.sql for Bitcoin, evm_urpd_live.sql for EVM).
 --   $mode 'linear': $n equal buckets from 0 to the all-time-high price as of $day

@@ -1,3 +1,6 @@
+-- reads: lots, cohort_bands
+-- creates: urpd_live (temp table)
+-- params: $cohort, $day
 -- Bitcoin live supply of cohort $cohort as of $day by creation price (sats), for urpd_buckets.sql.
 CREATE OR REPLACE TEMP TABLE urpd_live AS
 SELECT l.price, sum(l.sats) AS amount, fsum(l.sats * l.price) AS cap

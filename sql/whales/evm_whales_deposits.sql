@@ -1,3 +1,6 @@
+-- reads: evm_exchange_txs, prices, holdings, realized
+-- returns: rows (transaction_hash, time, exchange, amount, amount_usd, source_address, source_balance, source_is_whale, mean_age_days, cost_basis_usd, price_usd, pnl_ratio, block_number)
+-- params: $t_from, $t_to, $whale_amount, $min_usd, $min_amount
 -- EVM whale deposits: exchange inflow transactions from non-exchange senders in [$t_from, $t_to)
 -- over the threshold ($min_usd when given, else $min_amount coins) or whose sender held at
 -- least $whale_amount (tracked balance at the start of the deposit's block, from `holdings`).

@@ -1,3 +1,6 @@
+-- reads: deposit_amounts
+-- returns: rows (date, whale_deposit_usd, whale_deposit_amount, deposit_count, zscore, signal)
+-- params: $cal_from, $cal_to, $window, $min_periods, $z, $out_from, $out_to
 -- Daily whale deposit totals over the calendar [$cal_from, $cal_to] (days without deposits are 0),
 -- from deposit_amounts(time, usd, amount) (Bitcoin: BTC, EVM: ETH or token units),
 -- the z-score of the USD total against the previous $window days (sample standard deviation),

@@ -1,3 +1,6 @@
+-- reads: inputs, dep_keys
+-- returns: rows (height, tx_index, created_height, value)
+-- params: $h_from, $h_to
 -- The coins spent by the deposit candidates of heights [$h_from, $h_to] (see whales_source_keys),
 -- per (tx, creation height): enough for their age band, mean age and creation price at query time.
 SELECT i.height, i.tx_index, i.created_height, sum(i.value)::BIGINT AS value

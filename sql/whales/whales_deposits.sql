@@ -1,3 +1,6 @@
+-- reads: exchange_txs, prices, deposit_sources, deposit_coins, blocks, age_bands
+-- returns: rows (txid, time, exchange, value_btc, value_usd, source_cluster, cluster_size, source_balance_btc, source_holds_1000, age_band, mean_age_days, cost_basis_usd, price_usd, pnl_ratio, height)
+-- params: $t_from, $t_to, $min_usd, $min_sats, $whale_sats
 -- Whale deposits: exchange inflow transactions from non-exchange sources (no input labeled as any
 -- exchange) in [$t_from, $t_to) that are over the threshold ($min_usd when given, else $min_sats)
 -- or come from a wallet holding >= $whale_sats just before the transaction.

@@ -1,3 +1,6 @@
+-- reads: balances_base, outputs, inputs
+-- returns: rows (script, balance)
+-- params: $h_from, $h_to
 -- Every script's balance (received minus spent, satoshis) at height $h_to: the balances at
 -- $h_from - 1 (view `balances_base`, empty for a build from scratch) plus the outputs (+) and
 -- inputs (-) of blocks [$h_from, $h_to]. Scripts whose balance is 0 are left out (absent = 0), so

@@ -1,3 +1,6 @@
+-- reads: dep_keys, clusters, balances_base, outputs, inputs
+-- returns: rows (height, tx_index, balance, cluster_size, source_cluster)
+-- params: $h_from, $h_to
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
 -- sql/whales_source_keys.sql), for the deposits of heights [$h_from, $h_to]: the wallet's balance at
 -- height $h_from - 1 (view `balances_base`: script -> received minus spent over blocks < $h_from,

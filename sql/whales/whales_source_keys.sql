@@ -1,3 +1,6 @@
+-- reads: exchange_txs, inputs, clusters
+-- creates: dep_keys (temp table)
+-- params: $h_from, $h_to
 -- Source wallets of the deposit candidates of heights [$h_from, $h_to]: exchange inflow txs
 -- (temp table exchange_txs) with no input labeled as any exchange. One row per (deposit tx, wallet).
 -- A wallet is the common-input cluster of an input script (table `clusters`; key = its smallest
