@@ -168,11 +168,15 @@ def session_day(s, asof, window: int, quantiles: Sequence[float], with_distribut
                              f"is {s.last_date}")
     elif day < s.first_date:
         raise CostbasisError(f"--asof {day} is before the first stored day {s.first_date} of {s.chain}")
-    t = s.cohort_table(day - timedelta(days=window - 1), day, quantiles)
+    # the window only needs each day's STH-MVRV; quantiles (a creation-price distribution per day
+    # and cohort, the costly part) are needed for `day` alone
+    t = s.cohort_table(day - timedelta(days=window - 1), day, [])
     days = _days_from_table(t, s.chain, day, day, window)
     if not days:
         raise CostbasisError(f"no cohort data for {s.chain} on {day}")
     d = days[0]
+    if quantiles:
+        d.cohort_rows = _days_from_table(s.cohort_table(day, day, quantiles), s.chain, day, day, 1)[0].cohort_rows
     if with_distribution:
         d.dist_prices, d.dist_supply = s.distribution(d.date)
     return d
