@@ -114,3 +114,24 @@ def test_truncated_flow_tables_are_rebuilt(cache):
         f.write_bytes(f.read_bytes()[:-40])
     assert run_cli("flows", "--format", "json", cache=cache, check=True).stdout == first
     assert run_cli("check", cache=cache).returncode == 0
+
+
+@pytest.mark.parametrize("args", [["labels", "expand", "--chain", ""], ["labels", "list", "--chain", ""]])
+def test_empty_chain_for_labels_is_a_usage_error(cache, args):
+    before = sorted(p.stat().st_mtime_ns for p in cache.rglob("*.parquet"))
+    p = run_cli(*args, cache=cache)
+    assert p.returncode == 2 and "must not be empty" in p.stderr
+    assert sorted(p.stat().st_mtime_ns for p in cache.rglob("*.parquet")) == before
+
+
+def test_folder_with_an_invalid_chain_name_is_not_a_chain(cache):
+    shutil.copytree(cache / CHAIN, cache / "Foo")
+    p = run_cli("status", "--format", "json", cache=cache)
+    assert p.returncode == 0, p.stderr
+    assert {r["chain"] for r in json.loads(p.stdout)} == {CHAIN}
+
+
+def test_expand_on_a_store_with_two_bitcoin_chains(cache):
+    shutil.copytree(cache / CHAIN, cache / "bitcoin-signet")
+    p = run_cli("labels", "expand", "--chain", CHAIN, "--format", "json", cache=cache)
+    assert p.returncode == 0, p.stderr

@@ -52,6 +52,9 @@ def list_cmd(
     """
     from costbasis.labels.importer import list_labels
 
+    from costbasis.store.names import validate_chain_name
+    if chain is not None:
+        validate_chain_name(chain)  # "" is a bad name, not "every chain"
     t = list_labels(store_from(ctx), entity=entity, chain=chain, heuristic=heuristic)
     if fmt == "table":
         t = t.drop_columns(["script"])
@@ -72,6 +75,9 @@ def expand_cmd(
     """
     from costbasis.labels.expand import expand_labels
 
+    from costbasis.store.names import validate_chain_name
+    if chain is not None:
+        validate_chain_name(chain)  # "" is a bad name, not "the only chain"
     res = expand_labels(store_from(ctx), chain=chain, progress=fmt == "table" and out is None)
     print(f"clusters: {res.clusters} multi-address clusters over {res.addresses} input scripts; "
           f"{res.coinjoins_skipped} CoinJoin-shaped txs skipped; {res.conflicts} conflicting clusters left unlabeled",

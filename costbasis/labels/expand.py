@@ -92,7 +92,7 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         raise CostbasisError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
                              f"need UTXO inputs); chain {chain} is an EVM chain, import its labels directly")
     con, name = connect(store, chain, "bitcoin", schemas=TABLES)
-    base = exchange_scripts(store, imported_only=True)
+    base = exchange_scripts(store, name, imported_only=True)
     if base.num_rows == 0:
         raise CostbasisError("no imported Bitcoin exchange labels; run `costbasis labels import FILE` first")
     secs = {}

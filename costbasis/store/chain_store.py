@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from costbasis.errors import CostbasisError
 from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
 from costbasis.store.derived import DerivedSet
-from costbasis.store.names import validate_chain_name
+from costbasis.store.names import is_chain_name, validate_chain_name
 
 MANIFEST = "_manifest.json"
 RECENT_HASHES = 2000  # enough to find a fork point for any realistic reorg
@@ -79,7 +79,8 @@ class Store:
     def chains(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if (p / MANIFEST).is_file())
+        # a folder whose name no chain may have (made by hand, or by an older version) is not a chain
+        return sorted(p.name for p in self.root.iterdir() if (p / MANIFEST).is_file() and is_chain_name(p.name))
 
     def dataset_path(self, kind: str, name: str) -> Path:
         """Single-file datasets such as prices/BTC.parquet and labels/labels.parquet."""

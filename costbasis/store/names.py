@@ -29,3 +29,11 @@ def validate_chain_name(name: str) -> str:
     if name in RESERVED:
         raise UsageError(f"invalid chain name {name!r}: {name}/ is a store folder, not a chain; pick another name")
     return name
+
+
+def is_chain_name(name: str) -> bool:
+    try:
+        validate_chain_name(name)
+    except UsageError:
+        return False
+    return True
