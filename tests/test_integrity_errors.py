@@ -22,6 +22,7 @@ import pytest
 
 from costbasis.labels.importer import import_labels
 from costbasis.store import Store
+from tests.anvil import anvil_factory  # noqa: F401
 from tests.conftest import ROOT, run_cli
 from tests.engine_fixtures import build
 from tests.flows_factory import FakeChain
@@ -231,3 +232,35 @@ def test_demo_that_fills_the_disk_is_one_line_and_leaves_no_half_made_folder(sma
     again = run_cli("demo", "--days", "50", "--out", str(out))
     assert again.returncode == 0, again.stderr
     assert (out / "cache").is_dir()
+
+
+# ------------------------------------------------------- Bitcoin-only commands on a real EVM chain
+@pytest.fixture(scope="module")
+def ingested_evm(anvil_factory, tmp_path_factory):
+    """The anvil scenario ingested as chain ethereum, with an exchange label on it (the case where
+    `labels expand --chain ethereum` died of a DuckDB BinderException)."""
+    from costbasis.evm.ingest import ingest_evm
+    from tests.anvil import EXCHANGE, GENESIS_TS, Scenario
+
+    node = anvil_factory(genesis_timestamp=GENESIS_TS, extra=["--order", "fifo"])
+    Scenario(node)
+    root = tmp_path_factory.mktemp("int_evm_real")
+    store = Store(root / "cache")
+    ingest_evm(store, node.url, chain="ethereum", confirmations=0)
+    node.stop()
+    (root / "eth.csv").write_text("date,PriceUSD\n2020-01-01,50\n2020-01-02,100\n2020-01-03,200\n"
+                                  "2020-01-04,150\n2020-01-05,300\n")
+    run_cli("prices", "import", str(root / "eth.csv"), "--asset", "ETH", cache=root / "cache", check=True)
+    (root / "labels.csv").write_text(f"chain,address,entity,label_type\nethereum,{EXCHANGE},Ex,exchange\n")
+    import_labels(store, root / "labels.csv")
+    return root / "cache"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("sopr", "--chain", "ethereum"), "sopr is defined for Bitcoin (UTXO) chains only"),
+    (("labels", "expand", "--chain", "ethereum"), "labels expand works on Bitcoin chains only"),
+])
+def test_bitcoin_only_commands_on_an_ingested_evm_chain(ingested_evm, args, needle):
+    before = sorted(p.relative_to(ingested_evm) for p in ingested_evm.rglob("*"))
+    assert needle in one_line_error(run_cli(*args, cache=ingested_evm), 1)
+    assert sorted(p.relative_to(ingested_evm) for p in ingested_evm.rglob("*")) == before
