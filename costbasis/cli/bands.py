@@ -8,30 +8,14 @@ from typing import Optional
 import pyarrow as pa
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
+from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
-from costbasis.cli.limits import MERGE_PCT_MAX, check_dates, check_price, check_quantile_names, check_range
+from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
 from costbasis.errors import CostbasisError
 
 _KIND_STYLE = {"support": "green", "resistance": "red", "at_price": "yellow"}
 PRICE_MARK = "▶ price"
-
-
-def parse_quantile_list(text: str) -> tuple[float, ...]:
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    out = []
-    for s in items:
-        try:
-            q = float(s)
-        except ValueError:
-            raise CostbasisError(f"--quantiles: {s!r} is not a number (use percents such as 75,85,95)") from None
-        if not 0 < q < 100:
-            raise CostbasisError(f"--quantiles: {s!r} must be strictly between 0 and 100 (percent)")
-        if q not in out:  # 75,75 would list the same level twice, merged with itself
-            out.append(q)
-    check_quantile_names(out)
-    return tuple(out)
 
 
 def with_price_row(table: pa.Table, price: float, label: str) -> pa.Table:
@@ -112,6 +96,7 @@ def register(app: typer.Typer) -> None:
         token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
         asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
         method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+        with_: Optional[str] = WithOpt,
         fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
     ):
         """Support and resistance levels around the price: cohort realized prices, STH ±σ bands, STH cost-basis quantiles and URPD clusters/air gaps, each with its supply and distance.
@@ -125,37 +110,30 @@ def register(app: typer.Typer) -> None:
         Example: costbasis bands --chain ethereum --asof 2026-01-20
 
         Example: costbasis bands --asof 2026-01-20 --price 90000
+
+        Example: costbasis bands --from 2026-01-20 --to 2026-01-22 --no-urpd --with dxy,funding_rate_pct
         """
-        from costbasis.bands.assemble import bands, bands_series
+        from costbasis.engine import api
 
-        check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
-        store = store_from(ctx)
-        family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
-        if family == EVM:
-            from functools import partial
-
-            from costbasis.bands.evm_inputs import evm_bands, evm_bands_series
-            evm = {"method": method or "avg", "token": token, "asset": asset}
-            bands, bands_series = partial(evm_bands, **evm), partial(evm_bands_series, **evm)
-        qs = parse_quantile_list(quantiles)
-        check_price(price)
-        check_range(merge_pct, "--merge-pct", MERGE_PCT_MAX)
+        if with_ is not None and date_from is None and date_to is None:
+            raise CostbasisError("--with adds context per day: use it with --from/--to")
+        common = dict(window=window, quantiles=quantiles, merge_pct=merge_pct, token=token, asset=asset, method=method)
         if date_from is not None or date_to is not None:
             if asof is not None or price is not None:
                 raise CostbasisError("use either --asof/--price or --from/--to, not both")
-            if date_from is None or date_to is None:
-                raise CostbasisError("--from and --to go together")
             prog = _progress()
             if prog is None:
-                t = bands_series(store, chain, date_from, date_to, window, qs, merge_pct, with_urpd=not no_urpd)
+                t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
+                                     with_urpd=not no_urpd, **common)
             else:
                 with prog:
                     task = prog.add_task("days", total=None)
-                    t = bands_series(store, chain, date_from, date_to, window, qs, merge_pct, with_urpd=not no_urpd,
-                                     progress=lambda i, n: prog.update(task, completed=i, total=n))
-            render(t, fmt, out, title=f"Bands per day {date_from} to {date_to}")
+                    t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
+                                         with_urpd=not no_urpd, **common,
+                                         progress=lambda i, n: prog.update(task, completed=i, total=n))
+            render(with_context(ctx, t, with_), fmt, out, title=f"Bands per day {date_from} to {date_to}")
             return
-        t = bands(store, chain, asof, price, window, qs, merge_pct)
+        t = api.bands(store_from(ctx), chain, asof=asof, price=price, **common)
         meta = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
         p = float(meta["price_usd"])
         day = meta["date"]

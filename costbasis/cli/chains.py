@@ -1,76 +1,12 @@
-"""Which engine a command runs on: the Bitcoin (UTXO) engine or the EVM (account-model) one.
+"""--help texts of the options every command shares for both chain families.
 
-The family comes from the chain's store manifest: `costbasis ingest evm` records meta
-family=evm, `costbasis ingest bitcoin` family=bitcoin; a chain without a recorded family is
-Bitcoin. Without --chain the Bitcoin chain is used, as before (only a store holding nothing but
-one EVM chain defaults to it), so Bitcoin behaviour is unchanged.
-
-Column naming on EVM chains (the rule every command follows): amounts carry no unit
-suffix, e.g. `supply`, `inflow`, `amount`, because the unit is the chain's native coin
-(ETH) or, with --token, the token's whole units; USD columns keep `_usd`. Bitcoin
-commands keep their `*_btc` columns.
+The dispatch itself (which family a chain is, EVM-only and Bitcoin-only options) lives in
+costbasis/engine/family.py; commands call costbasis.engine.api and never branch on the family.
 """
 
 from __future__ import annotations
-
-from costbasis.engine.db import resolve_chain
-from costbasis.errors import CostbasisError
-from costbasis.store.names import validate_chain_name
-
-BITCOIN, EVM = "bitcoin", "evm"
 
 # For --help texts of the commands that work on both families.
 CHAIN_HELP = "Stored chain (default: the only bitcoin chain); an EVM chain such as ethereum runs the account-model engine."
 TOKEN_HELP = "EVM only: an ERC-20 contract address (0x...); needs --asset with its imported price series."
 METHOD_HELP = "EVM only: per-address weighted-average cost (avg, default) or FIFO lots (fifo)."
-
-
-def evm_chains(store) -> list[str]:
-    return [c for c in store.chains() if store.chain(c).meta.get("family") == EVM]
-
-
-def chain_family(store, chain: str | None) -> str:
-    """BITCOIN or EVM for `chain`; None is the default chain (see default_chain).
-
-    An unknown chain name raises the same one-line error the engines give; a name that is no chain
-    name at all ("", "../x", "prices") is a usage error (exit 2)."""
-    if chain is not None:
-        validate_chain_name(chain)  # "" is a bad name, not "no --chain"
-    if chain is None:
-        return EVM if default_chain(store) is not None else BITCOIN
-    if chain in store.chains():
-        return EVM if store.chain(chain).meta.get("family") == EVM else BITCOIN
-    resolve_chain(store, chain, BITCOIN)  # raises "no data for chain ..." unless chain is "bitcoin"
-    return BITCOIN
-
-
-def default_chain(store) -> str | None:
-    """Without --chain the commands use the Bitcoin chain, as always; only a store holding no
-    Bitcoin chain and exactly one EVM chain defaults to that EVM chain (returned here)."""
-    chains = store.chains()
-    evm = evm_chains(store)
-    return evm[0] if len(evm) == 1 and len(chains) == 1 else None
-
-
-def pick_engine(store, chain: str | None, **evm_options) -> tuple[str, str | None]:
-    """(family, chain to pass on) plus a one-line error for EVM-only options on a Bitcoin chain.
-
-    evm_options: option name -> value given (None or False = not given), e.g. {"--token": token}."""
-    family = chain_family(store, chain)
-    if family == EVM:
-        return EVM, chain or default_chain(store)
-    for opt, value in evm_options.items():
-        if value is not None and value is not False:
-            where = f"chain {chain}" if chain else "the default chain"
-            raise CostbasisError(f"{opt} works only on EVM chains; {where} is Bitcoin (UTXO cost basis is exact "
-                                 f"per coin); pass --chain ethereum or another ingested EVM chain")
-    return BITCOIN, chain
-
-
-def bitcoin_only(family: str, **options) -> None:
-    """One-line error for Bitcoin-only options used on an EVM chain."""
-    if family != EVM:
-        return
-    for opt, value in options.items():
-        if value is not None and value is not False:
-            raise CostbasisError(f"{opt} works only on Bitcoin chains")

@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, bitcoin_only, pick_engine
+from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.engine.family import EVM, bitcoin_only, pick_engine
 from costbasis.cli.common import store_from
-from costbasis.cli.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_dates, check_price, check_range
+from costbasis.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_dates, check_price, check_range
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(

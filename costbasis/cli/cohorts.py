@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
+from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
 from costbasis.cli.notes import note_without_price, working
 
@@ -25,6 +26,7 @@ def cohorts_cmd(
     asset: Optional[str] = typer.Option(None, "--asset", help="Price series to use (default BTC; ETH on an EVM chain)."),
     token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
     method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+    with_: Optional[str] = WithOpt,
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):
     """One row per (date, cohort): supply, realized cap/price, MVRV, cost-basis std, % supply in profit.
@@ -37,34 +39,17 @@ def cohorts_cmd(
     Example: costbasis cohorts --chain ethereum --method fifo --asof 2024-01-01
 
     Example: costbasis cohorts --asof 2024-01-01 --quantiles 5,50,95
+
+    Example: costbasis cohorts --from 2026-01-15 --to 2026-01-22 --cohort sth --with etf_flow_total_usd,dxy
     """
-    import pyarrow.compute as pc
+    from costbasis.engine import api
 
-    from costbasis.cli.limits import check_dates, check_quantile_names
-    from costbasis.engine.age_bands import check_cohort
-    from costbasis.engine.cohorts import parse_quantiles
-
-    check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
-    check_quantile_names(parse_quantiles(quantiles))
-    store = store_from(ctx)
-    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
-    if cohort:
-        check_cohort(cohort)
-    if family == EVM:
-        from costbasis.errors import CostbasisError
-        from costbasis.evm.cohorts import cohort_series as evm_cohort_series
-        if holder_split != "hard":
-            raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
-        with working("computing cohorts"):
-            t = evm_cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
-    else:
-        from costbasis.engine.cohorts import cohort_series
-        with working("computing cohorts"):
-            t = cohort_series(store, chain, asof, date_from, date_to, holder_split, quantiles, asset or "BTC")
-    if cohort:
-        t = t.filter(pc.equal(t["cohort"], cohort))
+    with working("computing cohorts"):
+        t = api.cohorts(store_from(ctx), chain, asof=asof, date_from=date_from, date_to=date_to,
+                        holder_split=holder_split, quantiles=quantiles, cohort=cohort, asset=asset,
+                        token=token, method=method)
     note_without_price(t)
-    render(t, fmt, out, title="Cohorts")
+    render(with_context(ctx, t, with_), fmt, out, title="Cohorts")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, EVM, TOKEN_HELP, pick_engine
+from costbasis.cli.chains import CHAIN_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
+from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
 
 
@@ -19,6 +20,7 @@ def flows_cmd(
     entity: Optional[str] = typer.Option(None, "--entity", help="Only this exchange (case-insensitive)."),
     by: str = typer.Option("day", "--by", help="Period: day | hour."),
     per_entity: bool = typer.Option(False, "--per-entity", help="One row per exchange instead of all together."),
+    with_: Optional[str] = WithOpt,
     chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
     token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
     asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series for the USD columns (default ETH)."),
@@ -35,23 +37,14 @@ Every day (or hour) from the first to the last stored block inside --from/--to i
     Example: costbasis flows --chain ethereum --per-entity
 
     Example: costbasis flows --from 2026-01-01 --to 2026-01-31 --entity Binance
+
+    Example: costbasis flows --from 2026-01-15 --to 2026-01-22 --with exchange_netflow_btc,net_taker_btc
     """
-    from costbasis.cli.limits import check_dates
-    check_dates(**{"--from": date_from, "--to": date_to})
-    store = store_from(ctx)
-    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset})
-    if family == EVM:
-        from costbasis.evm.flows import flows
+    from costbasis.engine import api
 
-        t = flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity, by=by,
+    t = api.flows(store_from(ctx), chain, date_from=date_from, date_to=date_to, entity=entity, by=by,
                   per_entity=per_entity, token=token, asset=asset)
-        render(t, fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
-        return
-    from costbasis.flows.flows import exchange_flows
-
-    t = exchange_flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity,
-                       by=by, per_entity=per_entity)
-    render(t, fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
+    render(with_context(ctx, t, with_), fmt, out, title=f"exchange flows per {by}" + (f" ({entity})" if entity else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -22,7 +22,9 @@ NETWORKS = ("main", "testnet", "testnet4", "signet", "regtest")
 def bitcoin_cmd(
     ctx: typer.Context,
     datadir: Optional[Path] = typer.Option(None, "--datadir",
-                                           help="Bitcoin Core datadir (bitcoind stopped). With --rpc-url: where to find the .cookie."),
+                                           help="Bitcoin Core datadir. Stopped node: read with libbitcoinkernel. Running node (datadir "
+                                                "locked, or with --rpc-url): blocks read from its blk/rev files, the "
+                                                "chain and the cookie from the node."),
     network: Optional[str] = typer.Option(None, "--network",
                                           help="main|testnet|testnet4|signet|regtest (datadir default main; RPC: asked from the node)."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="Bitcoin Core JSON-RPC URL, e.g. http://127.0.0.1:8332 "
@@ -41,13 +43,16 @@ def bitcoin_cmd(
     start: Optional[int] = typer.Option(None, "--start", help="First height (only for an empty store)."),
     end: Optional[int] = typer.Option(None, "--end", help="Last height to ingest (default: the tip)."),
     confirmations: Optional[int] = typer.Option(None, "--confirmations",
-                                                help="Only write blocks with >= N confirmations (default 6 for RPC, 0 for a datadir)."),
+                                                help="Only write blocks with >= N confirmations (default 6 beside a running node or for RPC, "
+                                                     "0 for a stopped node's datadir)."),
     batch_blocks: Optional[int] = typer.Option(None, "--batch-blocks", hidden=True, help="Blocks per committed file."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ):
-    """Ingest Bitcoin blocks from a stopped Bitcoin Core datadir or from a node's JSON-RPC.
+    """Ingest Bitcoin blocks from a Bitcoin Core datadir (node stopped or running) or from a node's JSON-RPC.
 
     Example: costbasis ingest bitcoin --datadir ~/.bitcoin --end 200000
+
+    Example (bitcoind running): costbasis ingest bitcoin --datadir ~/.bitcoin --confirmations 6
 
     Example: costbasis ingest bitcoin --rpc-url http://127.0.0.1:8332 --datadir ~/.bitcoin --confirmations 6
     """
@@ -57,17 +62,12 @@ def bitcoin_cmd(
         raise UsageError(f"unknown --network {network!r}; use one of {', '.join(NETWORKS)}")
     if datadir is None and rpc_url is None:
         raise UsageError("give --datadir PATH (read the files) or --rpc-url URL (ask a running node)")
-    if rpc_url is None:
-        from costbasis.bitcoin.datadir import DatadirSource
-        source = DatadirSource(datadir, network or "main")
-        conf = 0 if confirmations is None else confirmations
-    else:
-        from costbasis.bitcoin.rpc import rpc_source_from_options
+    from costbasis.bitcoin.live import open_source
 
-        # with a datadir and no explicit credentials, the node's cookie there authenticates us
-        source = rpc_source_from_options(rpc_url, rpc_user, rpc_password, rpc_cookie, workers=workers,
-                                         network=network, datadir=datadir, timeout=rpc_timeout, retries=rpc_retries)
-        conf = 6 if confirmations is None else confirmations
+    # a datadir bitcoind holds is read beside it: the chain from RPC, the blocks from blk/rev files
+    source, mode = open_source(datadir, network, rpc_url, rpc_user, rpc_password, rpc_cookie, workers=workers,
+                               timeout=rpc_timeout, retries=rpc_retries)
+    conf = (0 if mode == "datadir" else 6) if confirmations is None else confirmations
     store = store_from(ctx)
     try:
         s = ingest(source, store, start=start, end=end, confirmations=conf,
@@ -87,6 +87,8 @@ def bitcoin_cmd(
         rate = s.txs / s.seconds if s.seconds > 0 else 0.0
         msg = (f"{s.chain}: blocks {s.first}..{s.last} ({s.blocks} blocks, {s.txs} txs, {s.rows} inputs+outputs) "
                f"in {s.seconds:.1f}s, {rate:,.0f} tx/s")
+        if mode == "live":
+            msg += f"; {s.rpc_blocks} blocks via getblock (not on disk yet or failed a check)"
     if s.rolled_back:
         msg += f"; rolled back {s.rolled_back} orphaned blocks"
     typer.echo(msg)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, EVM, METHOD_HELP, TOKEN_HELP, pick_engine
+from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.notes import note_without_price, working
 from costbasis.cli.output import render
@@ -34,23 +34,11 @@ def urpd_cmd(
 
     Example: costbasis urpd --asof 2024-01-01 --cohort sth --log-buckets 60
     """
-    from costbasis.cli.limits import check_dates, check_price
-    check_dates(**{"--asof": asof})
-    check_price(bucket_usd, "--bucket-usd")  # a bucket wider than any price is one bucket of everything
-    store = store_from(ctx)
-    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
-    if buckets is not None and (log_buckets is not None or bucket_usd is not None):
-        from costbasis.errors import CostbasisError
-        raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
-    if family == EVM:
-        from costbasis.evm.urpd import urpd as evm_urpd
-        with working("computing URPD"):
-            t = evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
-        render(t, fmt, out, title=f"URPD {cohort}")
-        return
-    from costbasis.engine.urpd import urpd
+    from costbasis.engine import api
+
     with working("computing URPD"):
-        t = urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, asset or "BTC")
+        t = api.urpd(store_from(ctx), chain, asof=asof, cohort=cohort, buckets=buckets, log_buckets=log_buckets,
+                     bucket_usd=bucket_usd, asset=asset, token=token, method=method)
     note_without_price(t)
     render(t, fmt, out, title=f"URPD {cohort}")
 

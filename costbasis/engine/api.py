@@ -1,0 +1,209 @@
+"""The engine's face: one function per metric, the same whichever chain family a chain is.
+
+The CLI, the charts, the HTTP API and library users call these; each validates its arguments the
+way the CLI documents them (one-line CostbasisError / UsageError), picks the family once
+(engine/family.py) and calls the Bitcoin or the EVM implementation. Option names in messages are
+the CLI's (`--asof`), so every front end reports the same mistake the same way.
+
+`store` is a costbasis.Store or a cache path. Results are pyarrow Tables of flat snake_case
+columns (what `--format json` prints, row for row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pyarrow as pa
+
+from costbasis import limits
+from costbasis.engine.family import EVM, bitcoin_only, default_chain, pick_engine
+from costbasis.errors import CostbasisError, UsageError
+from costbasis.store import Store
+
+
+def _store(store) -> Store:
+    return store if isinstance(store, Store) else Store(Path(store))
+
+
+def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_to=None,
+            holder_split: str = "hard", quantiles=None, cohort: str | None = None, asset: str | None = None,
+            token: str | None = None, method: str | None = None) -> pa.Table:
+    """One row per (date, cohort): supply, realized cap/price, MVRV, cost-basis std, % in profit."""
+    import pyarrow.compute as pc
+
+    from costbasis.engine.age_bands import check_cohort
+    from costbasis.engine.cohorts import parse_quantiles
+
+    limits.check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
+    limits.check_quantile_names(parse_quantiles(quantiles))
+    store = _store(store)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
+    if cohort:
+        check_cohort(cohort)
+    if family == EVM:
+        from costbasis.evm.cohorts import cohort_series
+        if holder_split != "hard":
+            raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
+        t = cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
+    else:
+        from costbasis.engine.cohorts import cohort_series
+        t = cohort_series(store, chain, asof, date_from, date_to, holder_split, quantiles, asset or "BTC")
+    return t.filter(pc.equal(t["cohort"], cohort)) if cohort else t
+
+
+def urpd(store, chain: str | None = None, *, asof=None, cohort: str = "all", buckets: int | None = None,
+         log_buckets: int | None = None, bucket_usd: float | None = None, asset: str | None = None,
+         token: str | None = None, method: str | None = None) -> pa.Table:
+    """Live supply by creation-price (EVM: holder cost-basis) bucket as of a date."""
+    limits.check_dates(**{"--asof": asof})
+    limits.check_price(bucket_usd, "--bucket-usd")  # a bucket wider than any price is one bucket of everything
+    store = _store(store)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
+    if buckets is not None and (log_buckets is not None or bucket_usd is not None):
+        raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
+    if family == EVM:
+        from costbasis.evm.urpd import urpd as evm_urpd
+        return evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
+    from costbasis.engine.urpd import urpd as btc_urpd
+    return btc_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, asset or "BTC")
+
+
+def sopr(store, chain: str | None = None, *, date_from=None, date_to=None, asset: str = "BTC") -> pa.Table:
+    """Per spend day: SOPR (all, STH, LTH) and coin-days destroyed. Bitcoin chains only."""
+    from costbasis.engine.sopr import sopr_series
+
+    limits.check_dates(**{"--from": date_from, "--to": date_to})
+    store = _store(store)
+    family, chain = pick_engine(store, chain)
+    if family == EVM:
+        # SOPR compares each spent coin's spend and creation price; accounts have no spent coins
+        raise CostbasisError(f"sopr is defined for Bitcoin (UTXO) chains only; "
+                             f"chain {chain or default_chain(store)} is an EVM chain")
+    return sopr_series(store, chain, date_from, date_to, asset)
+
+
+def parse_quantile_list(text: str | Sequence[float]) -> tuple[float, ...]:
+    """Band percentiles from "75,85,95" (or a sequence), strictly between 0 and 100, duplicates dropped."""
+    items = [s.strip() for s in text.split(",") if s.strip()] if isinstance(text, str) else list(text)
+    out: list[float] = []
+    for s in items:
+        try:
+            q = float(s)
+        except (TypeError, ValueError):
+            raise CostbasisError(f"--quantiles: {s!r} is not a number (use percents such as 75,85,95)") from None
+        if not 0 < q < 100:
+            raise CostbasisError(f"--quantiles: {s!r} must be strictly between 0 and 100 (percent)")
+        if q not in out:  # 75,75 would list the same level twice, merged with itself
+            out.append(q)
+    limits.check_quantile_names(out)
+    return tuple(out)
+
+
+def _bands_impl(store, chain, token, asset, method):
+    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
+    if family == EVM:
+        from functools import partial
+
+        from costbasis.bands.evm_inputs import evm_bands, evm_bands_series
+        evm = {"method": method or "avg", "token": token, "asset": asset}
+        return chain, partial(evm_bands, **evm), partial(evm_bands_series, **evm)
+    from costbasis.bands.assemble import bands as one_day, bands_series as per_day
+    return chain, one_day, per_day
+
+
+def _bands_checks(price, window, merge_pct) -> None:
+    limits.check_price(price)
+    limits.check_range(merge_pct, "--merge-pct", limits.MERGE_PCT_MAX)
+
+
+def bands(store, chain: str | None = None, *, asof=None, price: float | None = None, window: int = 365,
+          quantiles="75,85,95", merge_pct: float = 0.5, token: str | None = None, asset: str | None = None,
+          method: str | None = None) -> pa.Table:
+    """Support/resistance levels of one day; the schema metadata carries chain, date and price_usd."""
+    limits.check_dates(**{"--asof": asof})
+    qs = parse_quantile_list(quantiles)
+    _bands_checks(price, window, merge_pct)
+    store = _store(store)
+    chain, one_day, _ = _bands_impl(store, chain, token, asset, method)
+    return one_day(store, chain, asof, price, window, qs, merge_pct)
+
+
+def bands_series(store, chain: str | None = None, *, date_from, date_to, window: int = 365,
+                 quantiles="75,85,95", merge_pct: float = 0.5, with_urpd: bool = True,
+                 progress: Callable[[int, int], None] | None = None, token: str | None = None,
+                 asset: str | None = None, method: str | None = None) -> pa.Table:
+    """Levels per day from date_from to date_to (long format, with date and price_usd columns)."""
+    if date_from is None or date_to is None:
+        raise CostbasisError("--from and --to go together")
+    limits.check_dates(**{"--from": date_from, "--to": date_to})
+    qs = parse_quantile_list(quantiles)
+    _bands_checks(None, window, merge_pct)
+    store = _store(store)
+    chain, _, per_day = _bands_impl(store, chain, token, asset, method)
+    kw = {"progress": progress} if progress is not None else {}
+    return per_day(store, chain, date_from, date_to, window, qs, merge_pct, with_urpd=with_urpd, **kw)
+
+
+def flows(store, chain: str | None = None, *, date_from=None, date_to=None, entity: str | None = None,
+          by: str = "day", per_entity: bool = False, token: str | None = None,
+          asset: str | None = None) -> pa.Table:
+    """Exchange inflow/outflow/netflow per day or hour, with counts, top-10 sum and whale ratio."""
+    limits.check_dates(**{"--from": date_from, "--to": date_to})
+    store = _store(store)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset})
+    if family == EVM:
+        from costbasis.evm.flows import flows as evm_flows
+        return evm_flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity, by=by,
+                         per_entity=per_entity, token=token, asset=asset)
+    from costbasis.flows.flows import exchange_flows
+    return exchange_flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity,
+                          by=by, per_entity=per_entity)
+
+
+def whales(store, chain: str | None = None, *, date_from=None, date_to=None, min_btc: float | None = None,
+           min_usd: float | None = None, min_amount: float | None = None, whale_amount: float | None = None,
+           window: int = 30, z: float = 2.0, deposits: bool = False, token: str | None = None,
+           asset: str | None = None, method: str | None = None) -> pa.Table:
+    """Daily whale deposits (USD and amount, z-score against the trailing window, signal), or with
+    `deposits=True` the deposits themselves (txid, exchange, source, age band, cost basis)."""
+    limits.check_dates(**{"--from": date_from, "--to": date_to})
+    limits.check_range(min_btc, "--min-btc", limits.BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
+    limits.check_range(min_usd, "--min-usd", limits.USD_MAX, unit=" USD")
+    limits.check_range(min_amount, "--min-amount", limits.AMOUNT_MAX)
+    limits.check_range(whale_amount, "--whale-amount", limits.AMOUNT_MAX)
+    limits.check_range(z, "--z", limits.Z_MAX)
+    store = _store(store)
+    family, chain = pick_engine(store, chain, **{"--min-amount": min_amount, "--whale-amount": whale_amount,
+                                                 "--token": token, "--asset": asset, "--method": method})
+    bitcoin_only(family, **{"--min-btc (use --min-amount)": min_btc})
+    if family == EVM:
+        from costbasis.evm.flows import whale_signals, whales as evm_deposits
+        if min_amount is not None and min_usd is not None:
+            raise UsageError("use either --min-amount or --min-usd, not both")
+        opts = {"min_amount": 1000.0 if min_amount is None else min_amount, "min_usd": min_usd,
+                "whale_amount": 10_000.0 if whale_amount is None else whale_amount,
+                "method": method or "avg", "token": token, "asset": asset}
+        if deposits:
+            return evm_deposits(store, chain, date_from, date_to, **opts)
+        return whale_signals(store, chain, date_from, date_to, window=window, z=z, **opts)
+    from costbasis.flows.whales import whale_deposits, whale_signals
+    if min_btc is not None and min_usd is not None:
+        raise UsageError("use either --min-btc or --min-usd, not both")
+    mb = 100 if min_btc is None else min_btc
+    if deposits:
+        return whale_deposits(store, chain=chain, date_from=date_from, date_to=date_to, min_btc=mb, min_usd=min_usd)
+    return whale_signals(store, chain=chain, date_from=date_from, date_to=date_to, min_btc=mb, min_usd=min_usd,
+                         window=window, z=z)
+
+
+def status(store) -> pa.Table:
+    """Per chain and table: height range, rows, files, bytes, last block time."""
+    from costbasis.status import store_status
+    return store_status(_store(store))
+
+
+def prices(store, asset: str = "BTC") -> pa.Table:
+    """The stored price series of `asset` (date, price_usd, time)."""
+    from costbasis.prices import load_prices
+    return load_prices(_store(store), asset)
