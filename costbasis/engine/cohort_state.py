@@ -136,6 +136,7 @@ def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:
     fp = prices_fingerprint(prices)
     with ds.lock() as writable:
         st = ds.load()
+        prev_gen = st.get("gen", -1) if st else -1
         if st is not None and st.get("tip") and st["tip"][0] > tip[0] and _on_latest_chain(st, cs):
             # saved by a reader that saw a later commit than ours: use neither it nor overwrite it
             st, writable = None, False
@@ -146,7 +147,7 @@ def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:
                 _segments(con, t, ds.files(st, t), [], EMPTY[t])
             _views(con)
             return CohortState(con, st["first_day"], st["last_day"], st["base_day"])
-        return _update(con, ds, st, tip, fp, writable, cs.file_set(tip[0]))
+        return _update(con, ds, st, tip, fp, writable, cs.file_set(tip[0]), prev_gen)
 
 
 def _on_latest_chain(st: dict, cs) -> bool:
@@ -175,23 +176,26 @@ def _views(con) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
 
-def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str = "") -> CohortState:
+def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str = "",
+            prev_gen: int = -1) -> CohortState:
     """Add what changed since `st` (everything when st is None) and persist it.
 
     Every intermediate is a DuckDB temp table (never an Arrow table in Python): for a cold build
     they hold the whole chain, and DuckDB keeps them within the memory limit by spilling to the
     cache's _tmp/ folder; DuckDB also writes the segment files (store/derived.py)."""
     with budget.unordered(con):   # temp tables only: their row order is never read
-        new = _build(con, ds, st, tip, fp, files)
+        new = _build(con, ds, st, tip, fp, files, prev_gen)
     if new is None:   # a new block dated before every stored block: the day spine moves, start over
-        return _update(con, ds, None, tip, fp, writable, files)
+        return _update(con, ds, None, tip, fp, writable, files, prev_gen)
     state, append, replace, old_files = new
     saved = None
     if writable and tip[1] is not None:
         try:
-            if st is None:
-                ds.clear()
-            saved = ds.commit(state, append=append, replace=replace, gen=state["gen"], con=con)
+            # a rebuild starts from no tables, but the old state stays published (and its files in
+            # place: the new ones are numbered after them) until the new state.json replaces it,
+            # so a kill -9 at any moment leaves the previous state readable
+            saved = ds.commit(state, append=append, replace=replace, gen=state["gen"], con=con,
+                              fresh=st is None)
         except (OSError, duckdb.IOException):
             saved = None
     if saved is not None:
@@ -210,7 +214,7 @@ def _update(con, ds, st: dict | None, tip, fp: str, writable: bool, files: str =
     return CohortState(con, state["first_day"], state["last_day"], state["base_day"])
 
 
-def _build(con, ds, st: dict | None, tip, fp: str, files: str):
+def _build(con, ds, st: dict | None, tip, fp: str, files: str, prev_gen: int = -1):
     """The new segments as temp tables: (state, append, replace, old_files), or None to start over."""
     old_files = {t: (ds.files(st, t) if st else []) for t in TABLES}
     after = st["tip"][0] if st else -1
@@ -274,7 +278,7 @@ def _build(con, ds, st: dict | None, tip, fp: str, files: str):
     start = max(start, first_day)
 
     # 4. rows for [start, last_day]; 5. move the snapshot to last_day - BASE_LAG
-    gen = (st["gen"] + 1) if st else 0
+    gen = prev_gen + 1   # 0 for a first build; file names never reuse a published one
     append = {"lots": "__lots_delta", "events": "__events_delta"}
     if start <= last_day:
         live_for_days(con, start, last_day, base_day)

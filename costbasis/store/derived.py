@@ -76,12 +76,15 @@ class DerivedSet:
             os.close(fd)
 
     def commit(self, state: dict, append: dict[str, pa.Table | str] | None = None,
-               replace: dict[str, pa.Table | str] | None = None, gen: int = 0, con=None) -> dict:
+               replace: dict[str, pa.Table | str] | None = None, gen: int = 0, con=None,
+               fresh: bool = False) -> dict:
         """Add segment files to tables (`append`) or make one file the whole table (`replace`),
         then publish `state` (its "tables" key is filled in here). Call under lock().
         A value is an Arrow table, or the name of a table of the DuckDB connection `con`, which
-        DuckDB writes itself (spilling as it sorts), so a segment never has to fit in memory."""
-        old = self.load() or {}
+        DuckDB writes itself (spilling as it sorts), so a segment never has to fit in memory.
+        `fresh`: the new state has only the given files (a rebuild); the old one stays published
+        until state.json is replaced, so `gen` must differ from the old state's."""
+        old = {} if fresh else (self.load() or {})
         tables = {t: list(f) for t, f in old.get("tables", {}).items()}
         for kind, items in (("append", append or {}), ("replace", replace or {})):
             for table, data in items.items():
