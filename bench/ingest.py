@@ -8,8 +8,12 @@ Then times `costbasis.bitcoin.ingest.ingest` (DatadirSource -> ChainStore) and p
 time for full mainnet (~1.15 billion transactions).
 
     .venv/bin/python bench/ingest.py [--blocks 100] [--txs 2000] [--repeat 3] [--workdir /tmp/costbasis-bench]
+    .venv/bin/python bench/ingest.py --live     # also beside a running node: ratio live / stopped
 
 Default chain: 302 blocks, ~200k txs, ~950k inputs+outputs. Peak RSS includes the kernel open.
+--live: the project's Bitcoin-Core-like RPC server (tests/bitcoind_rpc_server.py) holds the datadir
+open through libbitcoinkernel, as bitcoind does, and serves the chain's hashes; the live reader
+(costbasis/bitcoin/live.py) takes the chain from it and reads blk/rev files. Runs alternate.
 """
 
 from __future__ import annotations
@@ -138,14 +142,19 @@ def build_chain(datadir: Path, blocks: int, txs_per_block: int, seed: int = 7) -
     return {"blocks": height + 1, "txs": ntx, "bench_from": built_from}
 
 
-def run_once(datadir: Path, cache: Path, batch_blocks: int, profile: bool) -> dict:
+def run_once(datadir: Path, cache: Path, batch_blocks: int, profile: bool, node=None) -> dict:
+    """One timed ingest; `node` (a BitcoindRpcServer holding the datadir): beside a running node."""
     from costbasis.bitcoin.datadir import DatadirSource
     from costbasis.bitcoin.ingest import ingest
+    from costbasis.bitcoin.live import LiveDatadirSource
     from costbasis.store import Store
 
     shutil.rmtree(cache, ignore_errors=True)
     t0 = time.perf_counter()
-    src = DatadirSource(datadir, "regtest")
+    if node is None:
+        src = DatadirSource(datadir, "regtest")
+    else:
+        src = LiveDatadirSource(datadir, "regtest", rpc_url=node.url, rpc_user="user", rpc_password="pass")
     t_open = time.perf_counter() - t0
     rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if profile:
@@ -164,6 +173,33 @@ def run_once(datadir: Path, cache: Path, batch_blocks: int, profile: bool) -> di
     return {"s": s, "dt": dt, "cpu": cpu, "open": t_open, "size": size, "rss_open": rss_open}
 
 
+def bench_live(datadir: Path, cache: Path, batch_blocks: int, repeat: int) -> None:
+    """Stopped-node vs live-node ingest of the same chain, runs alternating (the machine is shared)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from bitcoind_rpc_server import BitcoindRpcServer, ChainData
+
+    res = {"stopped": [], "live": []}
+    for k in range(max(repeat, 1)):
+        res["stopped"].append(run_once(datadir, cache, batch_blocks, False))
+        data = ChainData(datadir, "regtest", keep_open=True, hashes_only=True)   # the datadir is locked now
+        try:
+            with BitcoindRpcServer(data=data) as node:
+                r = run_once(datadir, cache, batch_blocks, False, node)
+                r["calls"] = dict(node.calls)
+        finally:
+            data.close()
+        if r["s"].rpc_blocks:
+            raise SystemExit(f"live run fetched {r['s'].rpc_blocks} blocks through getblock: not a disk benchmark")
+        res["live"].append(r)
+        print(f"  run {k + 1}: stopped {res['stopped'][-1]['dt']:.2f}s, live {r['dt']:.2f}s "
+              f"(RPC calls {r['calls']})")
+    s = res["stopped"][0]["s"]
+    med = {m: sorted(v, key=lambda r: r["dt"])[len(v) // 2]["dt"] for m, v in res.items()}
+    for m in ("stopped", "live"):
+        print(f"{m:>8}: median {med[m]:.2f}s  {s.txs / med[m]:,.0f} tx/s  {s.rows / med[m]:,.0f} inputs+outputs/s")
+    print(f"live / stopped wall time: {med['live'] / med['stopped']:.2f}x (target <= 2x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--blocks", type=int, default=100, help="full blocks after the 202 setup blocks")
@@ -175,6 +211,8 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the ingest, print the top functions")
     ap.add_argument("--python-parser", action="store_true",
                     help="use the plain-Python reference parser (parser.py) instead of the numba one")
+    ap.add_argument("--live", action="store_true",
+                    help="compare with the live-node reader (datadir locked by a running node, chain from RPC)")
     ap.add_argument("--zstd-level", type=int, default=None,
                     help="experiment: override the store's Parquet zstd level in this process only")
     a = ap.parse_args()
@@ -203,6 +241,9 @@ def main() -> None:
     print(f"parser: {parser}; Parquet {PARQUET_OPTS['compression']} level {PARQUET_OPTS.get('compression_level')}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     warm = run_once(datadir, a.workdir / "cache", a.batch_blocks, False)   # warm-up: numba cache, page cache
+    if a.live:
+        bench_live(datadir, a.workdir / "cache", a.batch_blocks, a.repeat)
+        return
     runs = []
     for k in range(max(a.repeat, 1)):
         r = run_once(datadir, a.workdir / "cache", a.batch_blocks, a.profile and k == 0)

@@ -13,6 +13,12 @@ HTTP 503 (or connection drop), `warmup_next` requests answered with -28.
 
     with BitcoindRpcServer(datadir, user="u", password="p") as srv:
         srv.url, srv.tip (visible tip; set_tip(h) hides later blocks)
+        srv.set_data(other_chain_data, tip)   # a reorg: serve another chain (e.g. a fork's datadir)
+        srv.stop(); srv.start()               # a node restart: same port
+
+Beside a running node: ChainData(datadir, keep_open=True) keeps libbitcoinkernel's chainstate open,
+so the datadir stays locked as bitcoind keeps it (close() releases it); hashes_only=True reads just
+the block hashes and headers (enough for getblockhash/getblockheader, fast on big chains).
 Standalone: python tests/bitcoind_rpc_server.py DATADIR [--port N] [--cookie FILE]
 """
 
@@ -149,8 +155,9 @@ def _difficulty(bits: int) -> float:
 class ChainData:
     """Everything the RPC answers need, read once through libbitcoinkernel (then released)."""
 
-    def __init__(self, datadir: Path, network: str = "regtest"):
+    def __init__(self, datadir: Path, network: str = "regtest", keep_open: bool = False, hashes_only: bool = False):
         kind, self.chain_name = CHAIN_TYPES[network]
+        self._cm = None
         self.network = network
         d = Path(datadir)
         sub = {"main": "", "testnet": "testnet3"}.get(network, network)
@@ -165,10 +172,21 @@ class ChainData:
         times, work = [], 0
         for h in range(chain.height + 1):
             entry = chain.block_tree_entries[h]
+            hdr = entry.block_header
+            if hashes_only:
+                times.append(int(hdr.timestamp.timestamp()))
+                bhash = str(entry.block_hash)
+                self.blocks.append({"hash": bhash, "height": h, "time": times[-1], "bits": f"{hdr.bits:08x}",
+                                    "mediantime": sorted(times[-11:])[len(times[-11:]) // 2],
+                                    "difficulty": _difficulty(hdr.bits), "chainwork": "00" * 32,
+                                    **({"previousblockhash": str(hdr.prev_hash)} if h > 0 else {})})
+                self.raw.append(b"")
+                self.headers.append(b"")
+                self.by_hash[bhash] = h
+                continue
             block = cm.blocks[entry]
             raw = bytes(block)
             head = raw[:80]
-            hdr = entry.block_header
             undo = list(cm.block_spent_outputs[entry].transactions) if h > 0 else []
             times.append(int(hdr.timestamp.timestamp()))
             work += _work(hdr.bits)
@@ -226,7 +244,20 @@ class ChainData:
             self.raw.append(raw)
             self.headers.append(head)
             self.by_hash[bhash] = h
-        del chain, cm
+        del chain
+        if keep_open:
+            self._cm = cm                     # holds the datadir's locks, as a running bitcoind does
+        else:
+            del cm
+
+    def close(self) -> None:
+        """Release a datadir kept open (keep_open=True)."""
+        cm, self._cm = self._cm, None
+        if cm is not None:
+            cm.__exit__(None, None, None)
+            del cm
+            import gc
+            gc.collect()
 
 
 class RpcFault(Exception):
@@ -263,6 +294,7 @@ class BitcoindRpcServer:
             server_rpc = rpc
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self.httpd.daemon_threads = True
+        self._port = self.httpd.server_address[1]    # a restart (stop, start) keeps the port
         threading.Thread(target=self.httpd.serve_forever, name="bitcoind-rpc", daemon=True).start()
         return self
 
@@ -288,6 +320,12 @@ class BitcoindRpcServer:
 
     def set_tip(self, height: int) -> None:
         self.tip = min(height, len(self.data.blocks) - 1)
+
+    def set_data(self, data: "ChainData", tip: int | None = None) -> None:
+        """Serve another chain from now on (a reorg when it forks from the current one)."""
+        with self.lock:
+            self.data = data
+            self.tip = len(data.blocks) - 1 if tip is None else min(tip, len(data.blocks) - 1)
 
     # -- RPC methods
     def _height_of(self, h) -> int:

@@ -62,8 +62,8 @@ def resolve_datadir(datadir: Path, network: str) -> Path:
                          f"(no blocks/index and chainstate{' in ' + sub if sub else ''}){hint}")
 
 
-def check_unlocked(d: Path) -> None:
-    """Fail in one line if bitcoind or another kernel holds the datadir.
+def locked_by(d: Path) -> Path | None:
+    """The first lock file of the datadir that another process (bitcoind, a kernel) holds, else None.
 
     Probed before this process opens anything there: POSIX locks are per process, so probing
     a file we already hold through the kernel would silently release the kernel's lock."""
@@ -78,25 +78,35 @@ def check_unlocked(d: Path) -> None:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             fcntl.lockf(fd, fcntl.LOCK_UN)
         except OSError:
-            raise CostbasisError(f"datadir {d} is locked by a running bitcoind (or another process using it, "
-                                 f"{p.relative_to(d)}); stop it and retry") from None
+            return p
         finally:
             os.close(fd)
+    return None
 
 
-def check_block_files(d: Path, magic: bytes, network: str) -> None:
+def check_unlocked(d: Path) -> None:
+    """Fail in one line if bitcoind or another kernel holds the datadir."""
+    p = locked_by(d)
+    if p is not None:
+        raise CostbasisError(f"datadir {d} is locked by a running bitcoind (or another process using it, "
+                             f"{p.relative_to(d)}); stop it and retry")
+
+
+def check_block_files(d: Path, magic: bytes, network: str, writable: bool = True) -> None:
     """Precise one-line errors for damage the kernel only reports as "Failed to create ChainstateManager".
 
     Run before the kernel opens the datadir: given a missing blocks/xor.dat next to obfuscated
-    files, the kernel would write an all-zero key there, leaving the datadir unreadable by Bitcoin Core."""
+    files, the kernel would write an all-zero key there, leaving the datadir unreadable by Bitcoin Core.
+    writable=False (beside a running node, costbasis/bitcoin/live.py): the files are only read."""
     blocks = d / "blocks"
-    for folder in (d, blocks, blocks / "index", d / "chainstate"):
+    for folder in ((d, blocks, blocks / "index", d / "chainstate") if writable else ()):
         if not os.access(folder, os.W_OK | os.X_OK):
             raise CostbasisError(f"no write access to {folder}: libbitcoinkernel locks and opens the datadir "
                                  f"read-write; run as its owner or ingest a copy")
     key = read_xor_key(blocks)   # errors on a xor.dat that is not 8 bytes
     blks = sorted(blocks.glob("blk[0-9][0-9][0-9][0-9][0-9].dat"))
-    for blk in blks:
+    # a running node creates blkN.dat a moment before revN.dat: only the newest may lack its rev file
+    for blk in (blks if writable else blks[:-1]):
         rev = blk.with_name("rev" + blk.name[3:])
         if not rev.is_file():
             raise CostbasisError(f"{rev} is missing (the undo data of {blk.name}); the datadir is damaged")
@@ -182,59 +192,7 @@ class DatadirSource:
         if start > end:
             return
         self._load_hashes()
-        index = BlockIndex(self.dir / "blocks")
-        files = BlockFiles(self.dir / "blocks", self.params.magic)
-        cache = ScriptCache(self.network)
-        ready: queue.Queue = queue.Queue(maxsize=1)
-        slots = threading.Semaphore(2)   # batches alive: taken before parsing one, freed once it is committed
-        stop = threading.Event()
-
-        def take_slot() -> bool:
-            while not stop.is_set():
-                if slots.acquire(timeout=0.1):
-                    return True
-            return False
-
-        def hand_over(item) -> bool:
-            while not stop.is_set():
-                try:
-                    ready.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                times = [self._entry(index, h).time for h in range(max(0, start - 10), start)]
-                first = start
-                while first <= end and take_slot():
-                    batch = self._read_batch(index, files, cache, first, min(first + batch_blocks - 1, end), times)
-                    if not hand_over(batch):
-                        return
-                    first = batch.last + 1
-                    del times[:-10]
-                hand_over(_DONE)
-            except BaseException as e:  # re-raised in the consumer, with its type and message
-                hand_over(_Failed(e))
-
-        worker = threading.Thread(target=produce, name="datadir-reader", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = ready.get()
-                if item is _DONE:
-                    break
-                if isinstance(item, _Failed):
-                    raise item.exc
-                yield item
-                del item
-                slots.release()
-        finally:
-            stop.set()
-            worker.join()
-            files.close()
-            index.close()
+        yield from pipelined(self._batches(start, end, batch_blocks))
 
     def close(self) -> None:
         if self._kernel is not None:
@@ -251,6 +209,22 @@ class DatadirSource:
                 arr[h] = np.frombuffer(k.hash_bytes(h), dtype=np.uint8)
             self._hashes = arr
         self.close()
+
+    def _batches(self, start: int, end: int, batch_blocks: int) -> Iterator[BlockBatch]:
+        index = BlockIndex(self.dir / "blocks")
+        files = BlockFiles(self.dir / "blocks", self.params.magic)
+        try:
+            cache = ScriptCache(self.network)
+            times = [self._entry(index, h).time for h in range(max(0, start - 10), start)]
+            first = start
+            while first <= end:
+                batch = self._read_batch(index, files, cache, first, min(first + batch_blocks - 1, end), times)
+                yield batch
+                first = batch.last + 1
+                del times[:-10]
+        finally:
+            files.close()
+            index.close()
 
     def _entry(self, index: BlockIndex, h: int):
         bh = self._hashes[h].tobytes()
@@ -293,6 +267,59 @@ class DatadirSource:
                 raise CostbasisError(f"corrupt block data at height {h}: hash {bh} != index {hashes[h]}")
         return make_batch(self.network, first, heights[-1], hashes, blocks, outputs, inputs,
                           tx_count=tx_count, cache=cache)
+
+
+def pipelined(batches: Iterator[BlockBatch]) -> Iterator[BlockBatch]:
+    """Run the `batches` generator on a background thread, one batch ahead of the consumer.
+
+    The numba kernels and Arrow release the GIL, as does the Parquet writer, so on two cores parsing
+    and writing overlap. At most two batches are alive at a time (the one being committed and the
+    next one), so RSS stays flat. Errors are re-raised in the consumer with their type and message."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    slots = threading.Semaphore(2)   # batches alive: taken before parsing one, freed once it is committed
+    stop = threading.Event()
+
+    def take_slot() -> bool:
+        while not stop.is_set():
+            if slots.acquire(timeout=0.1):
+                return True
+        return False
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            while take_slot():
+                batch = next(batches, _DONE)
+                if not hand_over(batch) or batch is _DONE:
+                    return
+        except BaseException as e:  # re-raised in the consumer, with its type and message
+            hand_over(_Failed(e))
+        finally:
+            batches.close()      # the generator's own cleanup (files, index snapshot) on this thread
+
+    worker = threading.Thread(target=produce, name="datadir-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                break
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+            del item
+            slots.release()
+    finally:
+        stop.set()
+        worker.join()
 
 
 _DONE = object()

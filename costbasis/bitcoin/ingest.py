@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 from costbasis.bitcoin import schema
 from costbasis.bitcoin.source import BitcoinSource
@@ -30,6 +31,8 @@ class IngestSummary:
     rows: int                  # inputs + outputs written
     seconds: float
     rolled_back: int           # blocks removed because of a reorg
+    rpc_blocks: int = 0        # blocks a datadir source fetched with `getblock 3` (not on disk yet, or a check failed)
+    best: int | None = None    # the source's tip height when the run started
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -65,8 +68,11 @@ def check_reorg(chain: ChainStore, source: BitcoinSource) -> int:
 
 
 def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: int | None = None,
-           confirmations: int = 0, batch_blocks: int = DEFAULT_BATCH_BLOCKS, progress: bool = True) -> IngestSummary:
-    """Write blocks [resume point .. min(end, tip - confirmations + 1)] of `source` into `store`."""
+           confirmations: int = 0, batch_blocks: int = DEFAULT_BATCH_BLOCKS, progress: bool = True,
+           should_stop: Callable[[], bool] | None = None) -> IngestSummary:
+    """Write blocks [resume point .. min(end, tip - confirmations + 1)] of `source` into `store`.
+
+    `should_stop` is asked after every committed batch (costbasis follow: SIGTERM stops between commits)."""
     if batch_blocks < 1:
         raise CostbasisError("--batch-blocks must be >= 1")
     if confirmations < 0:
@@ -98,7 +104,8 @@ def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: i
         last = best - max(confirmations, 1) + 1
         if end is not None:
             last = min(last, end)
-        summary = IngestSummary(name, source.network, None, tip[0] if tip else None, 0, 0, 0, 0.0, rolled_back)
+        summary = IngestSummary(name, source.network, None, tip[0] if tip else None, 0, 0, 0, 0.0, rolled_back,
+                                best=best)
         if nxt > last:
             summary.seconds = time.monotonic() - t0
             return summary
@@ -113,7 +120,10 @@ def ingest(source: BitcoinSource, store: Store, start: int | None = None, end: i
                     summary.blocks += batch.last - batch.first + 1
                     summary.txs += batch.tx_count
                     summary.rows += batch.io_count
-                    bar.advance(batch.last - batch.first + 1, batch.tx_count, batch.last)
+                    summary.rpc_blocks += batch.rpc_blocks
+                    bar.advance(batch.last - batch.first + 1, batch.tx_count, batch.last, summary.rpc_blocks)
+                    if should_stop is not None and should_stop():
+                        break
         except BaseException:
             # Ctrl-C or an error inside a commit: delete the files of the unfinished batch now (still under the
             # writer lock) instead of leaving them for the next run; a fresh ChainStore reads the manifest on disk
@@ -139,18 +149,19 @@ class _Progress:
                                        TimeRemainingColumn)
 
             self.p = Progress(TextColumn("[bold]ingest[/] {task.fields[height]}"), BarColumn(), MofNCompleteColumn(),
-                              TextColumn("blocks  {task.fields[tps]} tx/s"), TimeElapsedColumn(), TextColumn("ETA"),
-                              TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+                              TextColumn("blocks  {task.fields[tps]} tx/s{task.fields[rpc]}"), TimeElapsedColumn(),
+                              TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
             self.p.__enter__()
-            self.task = self.p.add_task("ingest", total=self.total, height="", tps="-")
+            self.task = self.p.add_task("ingest", total=self.total, height="", tps="-", rpc="")
         return self
 
-    def advance(self, blocks: int, txs: int, height: int) -> None:
+    def advance(self, blocks: int, txs: int, height: int, rpc_blocks: int = 0) -> None:
         if not self.enabled:
             return
         self.txs += txs
         dt = max(time.monotonic() - self.t0, 1e-9)
-        self.p.update(self.task, advance=blocks, height=f"#{height}", tps=f"{self.txs / dt:,.0f}")
+        rpc = f"  {rpc_blocks:,} via getblock" if rpc_blocks else ""   # datadir source beside a running node
+        self.p.update(self.task, advance=blocks, height=f"#{height}", tps=f"{self.txs / dt:,.0f}", rpc=rpc)
 
     def __exit__(self, *exc):
         if self.enabled:

@@ -22,6 +22,7 @@ class BlockBatch:
     hashes: dict[int, str]           # height -> block hash for every block in the batch
     tx_count: int                    # for progress (tx/s)
     io_count: int                    # inputs + outputs in the batch
+    rpc_blocks: int = 0              # blocks of the batch fetched with `getblock 3` by a datadir source
 
     @property
     def tip_hash(self) -> str:
