@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def test_cli_bad_file_among_several_writes_nothing(tmp_path, cli):
 
 
 def test_import_help_says_how_usd_is_estimated(cli):
-    p = cli("context", "import", "--help")
+    p = cli("context", "import", "--help", env={"COLUMNS": "300"})
     assert p.returncode == 0
-    text = " ".join(p.stdout.split())
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", p.stdout).split())
     assert "Without quote_volume" in text and "taker-buy average price" in text and "Example:" in text

@@ -12,6 +12,7 @@ from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
+from costbasis.errors import UsageError
 
 
 def whales_cmd(
@@ -47,6 +48,8 @@ def whales_cmd(
     from costbasis.engine import api
     from costbasis.flows.whales import whale_summary
 
+    if list_ and with_ is not None:
+        raise UsageError("--with adds context per day: use it on the daily table, not with --list")
     t = api.whales(store_from(ctx), chain, date_from=date_from, date_to=date_to, min_btc=min_btc, min_usd=min_usd,
                    min_amount=min_amount, whale_amount=whale_amount, window=window, z=z, deposits=list_,
                    token=token, asset=asset, method=method)
