@@ -14,7 +14,7 @@ from costbasis.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MA
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(
-    help="Draw PNG charts: price against holder cost basis, URPD with bands, whale deposits.\n\n"
+    help="Draw PNG charts: price against holder cost basis, URPD with bands, whale deposits, market context.\n\n"
          "Example: costbasis chart bands --from 2025-01-01 --to 2026-01-20 --out bands.png",
     no_args_is_help=True)
 
@@ -154,6 +154,25 @@ def whales_cmd(
         min_btc = None
     _done(whales_chart(store, chain, date_from, date_to, out, (width, height),
                        min_btc=min_btc, min_usd=min_usd, window=window, z=z))
+
+
+@chart_app.command("context")
+def context_cmd(
+    ctx: typer.Context,
+    date_from: Optional[str] = typer.Option(None, "--from", help="First day (YYYY-MM-DD); default: the first stored day."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Last day; default: the last stored day."),
+    out: Path = OutPng, chain: Optional[str] = ChainOpt,
+    width: int = WidthOpt, height: int = typer.Option(1000, "--height", help="Image height in pixels."),
+):
+    """Price with the 1d–1w, 1w–1m, 1m–3m cost bases and the STH realized price, whale-deposit spikes marked, over
+    panels of imported context per UTC day: long/short liquidations and spot-ETF net flows (costbasis context import).
+
+    Example: costbasis chart context --from 2025-12-01 --to 2026-01-22 --out context.png
+    """
+    from costbasis.charts.context_chart import context_chart
+
+    check_dates(**{"--from": date_from, "--to": date_to})
+    _done(context_chart(store_from(ctx), chain, date_from, date_to, out, (width, height)))
 
 
 def register(app: typer.Typer) -> None:
