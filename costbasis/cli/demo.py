@@ -22,16 +22,26 @@ def demo(
     days: int = typer.Option(120, "--days", help="Length of the active market window in days (>= 50)."),
     out: Path = typer.Option(Path("demo_out"), "--out", help="Folder for the datadir, the store, prices and labels."),
     charts: Optional[Path] = typer.Option(None, "--charts", help="Also write bands.png, urpd.png, whales.png here."),
+    context: Optional[str] = typer.Option(None, "--context", metavar="DIR|simulated",
+                                          help="Market-context exports to import (default: ../shared/data/context when "
+                                               "present, else a simulated context for the window)."),
 ):
     """Simulate a January-2026-shaped market as real regtest blocks, ingest and analyse it.
 
+    Then prints `costbasis brief` for the last day, with the market context of ../shared/data/context (or --context
+    DIR) imported, or a simulated one (--context simulated, or when that folder is absent).
+
     Example: costbasis demo --days 120 --charts demo_out/charts
+
+    Example: costbasis demo --context ../shared/data/context
     """
     from costbasis.demo.run import run_demo
     from rich.console import Console
 
     console = Console(stderr=True)
-    res = run_demo(out, seed=seed, days=days, charts=charts, log=lambda m: console.print(m, highlight=False))
+    ctx_arg = None if context == "simulated" else "auto" if context is None else Path(context)
+    res = run_demo(out, seed=seed, days=days, charts=charts, log=lambda m: console.print(m, highlight=False),
+                   context=ctx_arg)
     cohorts = res.cohorts.filter(pc.is_in(res.cohorts["cohort"], pa.array(SHOWN_COHORTS)))
     render(cohorts.select(COHORT_COLUMNS), "table", None, title=f"Cohort cost basis as of {res.end}")
     price = res.cohorts.filter(pc.equal(res.cohorts["cohort"], "all"))["price_usd"][-1].as_py()
@@ -40,6 +50,7 @@ def demo(
     sig = res.whales.filter(pc.field("signal")) if res.whales.num_rows else res.whales
     render(sig, "table", None, title="Whale deposit spikes (to spot exchanges)")
     print(f"\nReading: {res.reading}")
+    print(f"\n{res.brief}", end="")
     if res.charts:
         print("Charts: " + ", ".join(str(p) for p in res.charts))
     print(f"Store: {res.cache}  (try: costbasis --cache {res.cache} bands --asof {res.end})")

@@ -20,7 +20,7 @@ from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
 MARKER = ".costbasis-demo"
-MADE = ("datadir", "cache", "charts", "prices.csv", "labels.csv")  # what a run writes into --out
+MADE = ("datadir", "cache", "charts", "prices.csv", "labels.csv", "context")  # what a run writes into --out
 SEED_MAX = 2**64 - 1
 # libbitcoinkernel refuses to start below 50 MiB free plus a 16 MiB block-file chunk
 # ("Failed to create ChainstateManager"); the store and CSVs of a long demo add a few MiB.
@@ -41,6 +41,8 @@ class DemoResult:
     whales: pa.Table
     reading: str
     charts: list[Path]
+    brief: str = ""                  # `costbasis brief` for the last day (text)
+    context: str = ""                # where the market context came from: a folder, or "simulated"
 
 
 def check_out(out: Path) -> None:
@@ -134,9 +136,36 @@ def write_labels_csv(path: Path, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
+def default_context_dir() -> Path:
+    """The real context files: $COSTBASIS_SHARED/data/context, else ../shared/data/context."""
+    shared = os.environ.get("COSTBASIS_SHARED")
+    return (Path(shared) if shared else Path("..") / "shared") / "data" / "context"
+
+
+def context_files(context) -> tuple[list, str]:
+    """(parsed context files, their folder) for "auto" (the default folder when present), a folder,
+    or None (simulated: ([], "simulated")). Parsed here, before anything is written: a bad file is
+    one line and the demo has not started."""
+    from costbasis.context.importer import prepare
+
+    if context is None:
+        return [], "simulated"
+    folder = default_context_dir() if context == "auto" else Path(context)
+    if not folder.is_dir():
+        if context == "auto":
+            return [], "simulated"
+        raise CostbasisError(f"--context {folder} is not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".json"))
+    if not files:
+        raise CostbasisError(f"--context {folder}: no .csv or .json exports in it")
+    return [prepare(p) for p in files], str(folder)
+
+
 def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = None, progress: bool = True,
-             log=print) -> DemoResult:
-    """Validate every option (and the disk space) before anything is written, then run."""
+             log=print, context="auto") -> DemoResult:
+    """Validate every option (and the disk space) before anything is written, then run.
+    `context`: "auto" (the real files in ../shared/data/context when present, else simulated), a
+    folder of exports, or None (simulated)."""
     # One DuckDB thread: parallel float sums vary in the last bit, and the demo promises
     # byte-identical Parquet (including the engine's saved state) for the same seed.
     os.environ.setdefault("COSTBASIS_THREADS", "1")
@@ -151,6 +180,7 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     sc = Scenario(seed=seed, days=days)
     out = Path(out)
     check_out(out)
+    pending, context_from = context_files(context)
     if charts is not None:
         check_charts(Path(charts), out)
     check_space(out)
@@ -159,7 +189,7 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     charts_fresh = charts is not None and not Path(charts).exists()
     prepare_out(out)
     try:
-        return _run(out, sc, days, charts, progress, log)
+        return _run(out, sc, days, charts, progress, log, pending, context_from)
     except BaseException as e:
         # a failed demo leaves no half-made folder behind: what this run made is removed
         if fresh:
@@ -177,7 +207,8 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
         raise
 
 
-def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool, log) -> DemoResult:
+def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool, log, pending=(),
+         context_from: str = "simulated") -> DemoResult:
     from costbasis.bands.assemble import bands
     from costbasis.bitcoin.datadir import DatadirSource
     from costbasis.bitcoin.ingest import ingest
@@ -210,17 +241,41 @@ def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool
     import_labels(store, out / "labels.csv")
     expand_labels(store)
 
+    import_context(store, out, sc, pending, context_from, log)
+
     log("[4/5] computing cohorts, bands and whale signals")
     cohorts = cohort_series(store, asof=sc.end)
     levels = bands(store, asof=sc.end)
     whales = whale_signals(store, date_from=sc.start, date_to=sc.end)
     text = reading(cohorts, levels, whales)
+    from costbasis.brief.build import build
+    from costbasis.brief.render import render
+    brief = render(build(store, sc.end), "text")
 
     made = []
     if charts is not None:
         log(f"[5/5] writing charts to {charts}")
         made = write_charts(store, Path(charts), sc)
-    return DemoResult(out, cache, datadir, sc.start, sc.end, sim.blocks, sim.txs, cohorts, levels, whales, text, made)
+    return DemoResult(out, cache, datadir, sc.start, sc.end, sim.blocks, sim.txs, cohorts, levels, whales, text, made,
+                      brief, context_from)
+
+
+def import_context(store: Store, out: Path, sc: Scenario, pending, context_from: str, log) -> None:
+    """The real context files (parsed up front) or a simulated context written as real exports.
+    Stamped as imported at the end of the demo's last day, so the same seed gives the same bytes."""
+    from datetime import datetime, time, timezone
+
+    from costbasis.context.importer import commit, prepare
+    from costbasis.demo.context_sim import write_simulated_context
+
+    stamp = datetime.combine(sc.end, time(23, 59, 59), timezone.utc)
+    if not pending:
+        log("      market context: simulated (no ../shared/data/context; see --context)")
+        pending = [prepare(p) for p in write_simulated_context(out / "context", sc)]
+    else:
+        log(f"      market context: {len(pending)} real exports from {context_from}")
+    for p in pending:
+        commit(store, p, imported_at=stamp)
 
 
 def write_charts(store: Store, folder: Path, sc: Scenario) -> list[Path]:
