@@ -362,7 +362,9 @@ def _default_cookie(datadir: Path, network: str | None) -> Path:
     """Bitcoin Core writes the cookie into the network's subdirectory of the datadir."""
     datadir = datadir.expanduser()
     sub = params(network).datadir_subdir if network else ""
-    for d in ([datadir / sub] if sub else []) + [datadir]:
+    # network not given (asked from the node later): main's cookie, else the one network folder holding one
+    others = [] if network else [datadir / params(n).datadir_subdir for n in DEFAULT_PORTS if params(n).datadir_subdir]
+    for d in ([datadir / sub] if sub else []) + [datadir] + others:
         if (d / ".cookie").exists():
             return d / ".cookie"
     return (datadir / sub if sub else datadir) / ".cookie"

@@ -23,7 +23,7 @@ app = typer.Typer(
 
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = [
-    "ingest", "status", "check", "prices", "cohorts", "urpd", "sopr", "bands", "chart",
+    "ingest", "follow", "status", "check", "prices", "cohorts", "urpd", "sopr", "bands", "chart",
     "labels", "flows", "whales", "context", "brief", "events", "demo",
 ]
 

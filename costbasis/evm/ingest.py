@@ -209,10 +209,11 @@ def ingest_evm(store: Store, rpc_url: str, chain: str = "ethereum", start: int |
                confirmations: int = 12, tokens: list[str] | None = None, batch_size: int = 100, workers: int = 4,
                blocks_per_file: int = 1000, traces: str = "auto",
                progress: Callable[[int, int], None] | None = None, timeout: float = 60.0,
-               retries: int = 5) -> IngestResult:
+               retries: int = 5, should_stop: Callable[[], bool] | None = None) -> IngestResult:
     """Ingest blocks [start|tip+1 .. min(end, head - confirmations)] of `chain` from `rpc_url`.
 
-    `timeout` bounds every JSON-RPC request in total (seconds), `retries` the attempts after the first."""
+    `timeout` bounds every JSON-RPC request in total (seconds), `retries` the attempts after the first.
+    `should_stop` is asked after every committed range (costbasis follow: SIGTERM stops between commits)."""
     validate_chain_name(chain)
     if traces not in TRACE_MODES:
         raise CostbasisError(f"--traces must be one of {', '.join(TRACE_MODES)}")
@@ -296,6 +297,8 @@ def ingest_evm(store: Store, rpc_url: str, chain: str = "ethereum", start: int |
                 if progress:
                     progress(done, total)
                 a = b + 1
+                if should_stop is not None and should_stop():
+                    break
             cs.set_meta()  # persist meta even when nothing new was written
     finally:
         client.close()
