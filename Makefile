@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml package.json
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	npm install --no-audit --no-fund --silent
+	@# the browser of the dashboard test (tests/test_serve_dashboard.py): Debian's chromium, as root
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: chromium not installed; the dashboard browser test will skip"
 	touch $(STAMP)
 
 demo: setup

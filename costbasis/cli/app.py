@@ -24,7 +24,7 @@ app = typer.Typer(
 # Command modules, in the order they appear in --help.
 COMMAND_MODULES = [
     "ingest", "follow", "status", "check", "prices", "cohorts", "urpd", "sopr", "bands", "chart",
-    "labels", "flows", "whales", "context", "brief", "events", "demo",
+    "labels", "flows", "whales", "context", "brief", "events", "serve", "demo",
 ]
 
 
