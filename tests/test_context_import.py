@@ -194,3 +194,18 @@ def test_import_help_says_how_usd_is_estimated(cli):
     assert p.returncode == 0
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", p.stdout).split())
     assert "Without quote_volume" in text and "taker-buy average price" in text and "Example:" in text
+
+
+def test_check_reports_a_damaged_series(tmp_path):
+    from costbasis.store.check import check_store
+
+    store = Store(tmp_path / "cache")
+    f = tmp_path / "dxy_daily.csv"
+    f.write_text("date,close\n2026-01-20,98.5\n")
+    out = Path(import_file(store, f)["stored_at"])
+    assert check_store(store).num_rows == 0
+    out.write_bytes(b"not parquet")
+    rows = check_store(store).to_pylist()
+    assert [(r["part"], r["action"]) for r in rows] == [("context", "none: import it again")]
+    with pytest.raises(CostbasisError, match="unreadable"):
+        list_series(store)

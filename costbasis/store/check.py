@@ -38,7 +38,7 @@ def check_store(store: Store, repair: bool = False) -> pa.Table:
         elif any(f for t in d.iterdir() if t.is_dir() for f in t.glob("*.parquet") if _RANGE.match(f.name)):
             rows.append(_row(d.name, "manifest", d / MANIFEST, "missing, but range files are present",
                              "none: restore the manifest, or move the folder away and ingest again"))
-    for kind in ("prices", "labels", "clusters", "flows"):
+    for kind in ("prices", "labels", "clusters", "flows", "context"):
         for f in sorted((store.root / kind).glob("*.parquet")) if (store.root / kind).is_dir() else []:
             try:
                 pq.read_metadata(f)
