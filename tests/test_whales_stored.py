@@ -4,7 +4,6 @@ reorg or new labels, and always give what a build from scratch gives (the scenar
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pyarrow.parquet as pq
@@ -31,10 +30,16 @@ def _copy(src, dst):
 
 
 def _state(store: Store) -> dict:
-    states = [json.loads(pq.read_schema(store.dataset_path(stored.KIND, f"{CHAIN}.{t}")).metadata[stored.META_KEY])
-              for t in stored.TABLES]
-    assert all(s == states[0] for s in states)
-    return states[0]
+    """The committed state (every segment file stamped for it), without the file bookkeeping."""
+    st = stored.read_state(store, CHAIN)[0]
+    assert st is not None
+    return {k: v for k, v in st.items() if k not in ("tables", "sizes", "gen", "previous")}
+
+
+def _segment(store: Store, table: str):
+    """The (last) segment file of `table` in the committed state."""
+    ds = stored.derived_set(store, CHAIN)
+    return ds.files(ds.load(), table)[-1]
 
 
 def _expected(story, before_day=None):
@@ -139,8 +144,7 @@ def test_new_labels_or_a_torn_write_rebuild(chain, tmp_path):
     assert [(r["time"].date(), r["exchange"]) for r in rows] == [(day(6), "ExA"), (day(15), "ExB")]
     # one file from another state (a writer died between files): never used as a mix
     store2 = _copy(chain.expanded, tmp_path / "d")
-    shutil.copy(store.dataset_path(stored.KIND, f"{CHAIN}.deposit_sources"),
-                store2.dataset_path(stored.KIND, f"{CHAIN}.deposit_sources"))
+    shutil.copy(_segment(store, "deposit_sources"), _segment(store2, "deposit_sources"))
     assert stored.read_state(store2, CHAIN) == (None, None)
     assert _got(store2) == _expected(chain.story)
     assert _state(store2) == before
@@ -167,8 +171,9 @@ def _stored_balances(store: Store) -> dict[bytes, int]:
     return dict(zip(scripts, t["balance"].to_pylist()))
 
 
-def _files(store: Store) -> dict[str, bytes]:
-    return {t: store.dataset_path(stored.KIND, f"{CHAIN}.{t}").read_bytes() for t in stored.FILES}
+def _files(store: Store) -> dict[str, list]:
+    """What the stored segments hold: the three tables' rows and every script's balance."""
+    return dict(_tables(store), balances=sorted(_stored_balances(store).items()))
 
 
 def _rollback_keep(store: Store, cut: int):
@@ -205,10 +210,9 @@ def test_incremental_balances_equal_a_build_from_scratch(chain, tmp_path):
         assert _stored_balances(store) == _reference_balances(store, hi)
         assert stored.script_balances_at(con, hi).equals(stored.load_balances(store, CHAIN))
     assert _got(store) == _expected(chain.story)
-    # the extended files are byte for byte what a build from scratch writes
+    # the extended segments hold exactly what a build from scratch writes
     grown = _files(store)
-    for t in stored.FILES:
-        store.dataset_path(stored.KIND, f"{CHAIN}.{t}").unlink()
+    stored.derived_set(store, CHAIN).remove()
     _got(store)
     assert _files(store) == grown
 
@@ -229,8 +233,7 @@ def test_rollback_rebuilds_the_balances(chain, tmp_path):
     assert _stored_balances(store) == ref
     # a balances file from another build (a writer died between files) is never used as a mix
     other = _copy(chain.expanded, tmp_path / "d")
-    shutil.copy(other.dataset_path(stored.KIND, f"{CHAIN}.{stored.BALANCES}"),
-                store.dataset_path(stored.KIND, f"{CHAIN}.{stored.BALANCES}"))
+    shutil.copy(_segment(other, stored.BALANCES), _segment(store, stored.BALANCES))
     assert stored.read_state(store, CHAIN) == (None, None)
 
 

@@ -2,8 +2,8 @@
 
 Views: the chain tables (blocks, outputs, inputs), `xlabels` (script -> exchange
 entity), `prices` (date, price_usd, time) and the stored flow tables of costbasis/flows/stored.py
-(`exchange_txs`, `deposit_sources`, `deposit_coins`), brought up to the chain tip on open: the
-chain is scanned only for blocks those tables have not seen yet.
+(`exchange_txs`, `deposit_sources`, `deposit_coins`, views over their segment files), brought up to
+the chain tip on open: the chain is scanned only for blocks those tables have not seen yet.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, sql_text
 from costbasis.engine.dates import parse_date
 from costbasis.errors import CostbasisError
-from costbasis.flows.stored import flow_tables
+from costbasis.flows.stored import flow_tables, register
 from costbasis.labels.dataset import exchange_scripts
 from costbasis.store import Store
 
@@ -70,9 +70,7 @@ def open_flows(store: Store, chain: str | None = None, threads: int | None = Non
                              f"run `costbasis labels import FILE` with rows chain={name} first")
     register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
     register_arrow(con, "prices", load_btc_prices(store, required=require_prices))
-    ft = flow_tables(store, con, name, xl)
-    for t, data in ft.tables.items():
-        register_arrow(con, t, data)
+    register(con, flow_tables(store, con, name, xl))
     return con, name
 
 

@@ -1,59 +1,71 @@
-"""Flow tables derived once from the whole chain and kept in the cache, so queries never rescan it.
+"""Flow tables derived from the chain and kept in the cache, so queries never rescan it.
 
-Three tables, written with Store.write_dataset as `flows/<chain>.<table>.parquet`:
+A DerivedSet (costbasis/store/derived.py) at `<cache>/<chain>/_derived/flows/`: state.json plus, per
+table, one segment file per height range (the same ranges for every table):
 - `exchange_txs`    one row per (tx, exchange entity, direction), sql/flows_exchange_txs.sql;
 - `deposit_sources` per deposit candidate (exchange inflow tx with no exchange input): the source
                     wallet's balance just before the tx, its size and address (sql/whales_source_*.sql);
-- `deposit_coins`   the deposited coins per (tx, created height), for age bands and cost basis.
-A fourth file, `script_balances` (script -> received minus spent at the stored tip, zero balances
-left out), is kept only to build from: extending by new blocks starts the source-wallet balances
-from it and reads the new blocks only (sql/whales_source_balances.sql), then adds the new blocks'
-outputs and subtracts their inputs (per-script deltas from sql/whales_script_balances.sql, merged into
-the sorted file in place: _merge_balances). Queries never read it. A rollback or reorg below the
-stored tip rebuilds it from scratch with the rest.
-Queries (flows, whales) only filter and aggregate these; the threshold, the date range and the
-prices are applied at query time, so one build serves every query.
+- `deposit_coins`   the deposited coins per (tx, created height), for age bands and cost basis;
+- `balance_deltas`  per script, the change of its balance over the segment's blocks (key = a 64-bit
+                    hash of the script, computed once by DuckDB; the script kept beside it, so a
+                    collision can never merge two scripts). Their sum over all segments is every
+                    script's balance at the stored tip: the base a later range starts from.
+Queries (flows, whales) only filter and aggregate the first three; the threshold, the date range and
+the prices are applied at query time, so one build serves every query.
 
-Why this is exact: each row depends only on its own transaction and on blocks before it (a
-balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
-tip H-k plus the rows of blocks H-k+1..H: growing the chain appends, it never rewrites old rows.
+Why base plus delta is exact: each row depends only on its own transaction and on blocks before it
+(a balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
+tip H-k plus the rows of blocks H-k+1..H: growing the chain appends a segment, never rewrites old
+rows; extending reads the new blocks and, for the new deposits' wallets only, the stored balance
+changes (a filtered scan). The chain is built in steps of at most STEP_BLOCKS blocks, each committed,
+so DuckDB's working set is one step's (spilling under the memory limit); nothing goes through Python.
+Segments are merged like a binary counter (the newest two when the newer spans at least as many
+blocks), so a chain extended every day keeps O(log) files per table; merging writes with DuckDB.
 
-Staleness. Every file records, in its Parquet schema metadata, the chain tip (height, hash from
-ChainStore.tip()) it was built from, a fingerprint of the exchange labels and of the clusters
-dataset, identical in the four files. On open:
+Staleness. state.json records the chain tip (height, hash) and the store file set
+(ChainStore.file_set) of the last step, the exchange-labels and clusters fingerprints and the hash
+probe (a DuckDB version whose hash() differs rebuilds); every segment file carries in its Parquet
+metadata the labels, clusters, probe and its own height range, checked by every reader.
 - same tip, labels and clusters  -> used as is;
-- chain grew and the recorded tip is still on the chain (same hash at that height) -> extended
-  with the new blocks only;
-- anything else (rollback or reorg below the recorded tip, new labels, new clusters, files
-  from different builds, an older format) -> rebuilt from scratch.
-Each file is written atomically by the store; a reader that finds files of two states (a writer
-died between files) rebuilds, so a mix is never used. Content only depends on the inputs, so the
-same chain and labels give byte-identical files.
+- chain grew and the recorded tip is still on the chain -> extended with the new blocks only;
+- anything else (rollback or reorg below the recorded tip, new labels, new clusters, a damaged or
+  foreign file, an older format) -> rebuilt from scratch, the old state published until the new
+  state.json replaces it. A state ahead of the reader's snapshot is never overwritten: that reader
+  builds privately in a temporary folder.
+Files are written to a temp name and renamed, never under a name a published state used, and the
+previous state's files outlive one more commit, so a reader that loaded a state reads that state's
+rows even if another process commits meanwhile; kill -9 at any moment leaves the last commit usable.
 """
 
 from __future__ import annotations
 
-import bisect
+import atexit
 import hashlib
 import json
-from dataclasses import dataclass
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from costbasis.engine.db import register_arrow, sql_text
+from costbasis.engine.db import register_arrow, register_files, sql_text
 from costbasis.store import Store
+from costbasis.store.atomic import _atomic_write
+from costbasis.store.derived import DerivedSet
 
-KIND = "flows"
+KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 2   # 2: + script_balances
-BALANCES = "script_balances"
+FORMAT = 3   # 3: segments per height range in a DerivedSet, balance changes keyed by hash(script)
+BALANCES = "balance_deltas"
 FILES = TABLES + (BALANCES,)
 CLUSTERS_META = b"costbasis.clusters"   # content digest written by `labels expand`
+STEP_BLOCKS = 4096        # blocks per build step (and per committed segment of a cold build)
+ROW_GROUP = 16384
 
 EXCHANGE_TXS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("txid", pa.string()),
                           ("entity", pa.string()), ("direction", pa.string()), ("value", pa.int64()),
@@ -62,21 +74,31 @@ DEPOSIT_SOURCES = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), (
                              ("cluster_size", pa.int64()), ("source_cluster", pa.string())])
 DEPOSIT_COINS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("created_height", pa.int32()),
                            ("value", pa.int64())])
+BALANCE_DELTAS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("delta", pa.int64())])
 SCRIPT_BALANCES = pa.schema([("script", pa.binary()), ("balance", pa.int64())])
-SCHEMAS = {"exchange_txs": EXCHANGE_TXS, "deposit_sources": DEPOSIT_SOURCES, "deposit_coins": DEPOSIT_COINS}
+SCHEMAS = {"exchange_txs": EXCHANGE_TXS, "deposit_sources": DEPOSIT_SOURCES, "deposit_coins": DEPOSIT_COINS,
+           BALANCES: BALANCE_DELTAS}
+# how each segment is written: the casts give every file the same column types, the order makes
+# a segment's file depend only on its rows
+_SELECT = {
+    "exchange_txs": "SELECT height::INTEGER AS height, tx_index::INTEGER AS tx_index, txid, entity, direction, "
+                    "value::BIGINT AS value, from_exchange, time::BIGINT AS time FROM {src} "
+                    "ORDER BY height, tx_index, entity, direction",
+    "deposit_sources": "SELECT height::INTEGER AS height, tx_index::INTEGER AS tx_index, balance::BIGINT AS balance, "
+                       "cluster_size::BIGINT AS cluster_size, source_cluster FROM {src} ORDER BY height, tx_index",
+    "deposit_coins": "SELECT height::INTEGER AS height, tx_index::INTEGER AS tx_index, "
+                     "created_height::INTEGER AS created_height, value::BIGINT AS value FROM {src} "
+                     "ORDER BY height, tx_index, created_height",
+}
 
 
 @dataclass
 class FlowTables:
-    tables: dict[str, pa.Table]
+    tables: dict[str, list[Path]]     # segment files per table (views are made over them)
     state: dict
     action: str          # "fresh" | "extended" | "rebuilt" | "empty"
     seconds: float = 0.0
-    steps: dict | None = None
-
-
-def _name(chain: str, table: str) -> str:
-    return f"{chain}.{table}"
+    steps: dict = field(default_factory=dict)
 
 
 def table_digest(table: pa.Table) -> str:
@@ -98,70 +120,53 @@ def clusters_fingerprint(store: Store, chain: str) -> str:
     path = store.dataset_path("clusters", chain)
     if not path.is_file():
         return "none"
-    md = pq.read_schema(path).metadata or {}
+    try:
+        md = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError):
+        md = {}
     if CLUSTERS_META in md:
         return md[CLUSTERS_META].decode()
     st = path.stat()
     return f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def read_state(store: Store, chain: str) -> tuple[dict | None, dict[str, pa.Table] | None]:
-    """(state, tables) of the stored build, or (None, None) when missing, partial or mixed."""
-    states = []
-    for t in FILES:
-        path = store.dataset_path(KIND, _name(chain, t))
-        if not path.is_file():
-            return None, None
-        try:
-            md = pq.read_schema(path).metadata or {}
-        except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
-            return None, None
-        if META_KEY not in md:
-            return None, None
-        states.append(json.loads(md[META_KEY]))
-    if any(s != states[0] for s in states) or states[0].get("format") != FORMAT:
+def hash_probe(con: duckdb.DuckDBPyConnection) -> str:
+    """DuckDB's hash() of a fixed value: stored keys are only valid for the same hash function."""
+    return str(con.execute("SELECT hash('costbasis-flows-probe'::BLOB)").fetchall()[0][0])
+
+
+def derived_set(store: Store, chain: str) -> DerivedSet:
+    return store.chain(chain).derived(KIND)
+
+
+def _inputs(state: dict) -> dict:
+    return {k: state.get(k) for k in ("format", "labels", "clusters", "probe")}
+
+
+def _file_stamp(state: dict, lo: int, hi: int) -> str:
+    return json.dumps(dict(_inputs(state), range=[lo, hi]), sort_keys=True)
+
+
+def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[dict | None, None]:
+    """(state, None) of the committed build, or (None, None) when missing, damaged or foreign: every
+    segment file listed with its size (DerivedSet.load) and stamped for its range and inputs."""
+    ds = ds or derived_set(store, chain)
+    st = ds.load()
+    if st is None or st.get("format") != FORMAT:
         return None, None
-    return states[0], None
-
-
-class _Replaced(Exception):
-    """A stored file no longer holds the state read a moment ago (another process rewrote it)."""
-
-
-def _read_as_of(store: Store, chain: str, table: str, state: dict) -> pa.Table:
-    """The stored `table`, checked to carry `state` in its own metadata: each file is renamed into
-    place whole, so this makes the tables of one query come from one build, even if another process
-    rewrites them between our reads."""
-    try:
-        tbl = pq.read_table(store.dataset_path(KIND, _name(chain, table)))
-    except (pa.ArrowException, OSError):
-        raise _Replaced from None
-    md = tbl.schema.metadata or {}
-    if META_KEY not in md or json.loads(md[META_KEY]) != state:
-        raise _Replaced
-    return tbl.replace_schema_metadata(None)
-
-
-def _load(store: Store, chain: str, state: dict | None = None) -> dict[str, pa.Table]:
-    state = state if state is not None else read_state(store, chain)[0]
-    return {t: _read_as_of(store, chain, t, state).cast(SCHEMAS[t]) for t in TABLES}
-
-
-def load_balances(store: Store, chain: str, state: dict | None = None) -> pa.Table:
-    """The stored per-script balances at the stored tip (read only to extend)."""
-    state = state if state is not None else read_state(store, chain)[0]
-    return _read_as_of(store, chain, BALANCES, state).cast(SCRIPT_BALANCES)
-
-
-def _write(store: Store, chain: str, tables: dict[str, pa.Table], state: dict, balances: pa.Table) -> None:
-    md = {META_KEY: json.dumps(state, sort_keys=True).encode()}
-    files = dict(tables, **{BALANCES: balances})
-    schemas = dict(SCHEMAS, **{BALANCES: SCRIPT_BALANCES})
+    segs = st.get("segments", [])
     for t in FILES:
-        try:
-            store.write_dataset(KIND, _name(chain, t), files[t].cast(schemas[t]).replace_schema_metadata(md))
-        except OSError:   # read-only cache: the query still works, it just is not kept
-            return
+        files = ds.files(st, t)
+        if len(files) != len(segs):
+            return None, None
+        for f, (lo, hi) in zip(files, segs):
+            try:
+                md = pq.read_schema(f).metadata or {}
+            except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
+                return None, None
+            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi):
+                return None, None
+    return st, None
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pa.Table:
@@ -173,123 +178,68 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None)
         return fetch()
 
 
-def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base: pa.Table | None = None,
-                steps: dict | None = None) -> tuple[dict[str, pa.Table], pa.Table]:
-    """The three tables for the transactions of heights [h_from, h_to], and every script's balance at
-    h_to (seconds per step into `steps`).
+def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, stamp: str) -> None:
+    """COPY (query) to `path` atomically (temp name beside it, renamed), stamped, fixed writer settings."""
+    def write(tmp: str) -> None:
+        con.execute("SET preserve_insertion_order = true")   # the ORDER BY is what makes files reproducible
+        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
+                    "KV_METADATA {'costbasis.flows': $stamp})", dict(params, path=tmp, stamp=stamp))
+    _atomic_write(path, ".parquet", write)
 
-    Needs the chain views, `xlabels` and `clusters`. `base` = the script balances at h_from - 1
-    (None: h_from must be 0); only blocks [h_from, h_to] are read.
+
+def _view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
+    register_files(con, name, list(files), schema)
+
+
+def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_files: list[Path],
+                out: dict[str, Path], stamp: str, steps: dict | None = None) -> None:
+    """Write the four segment files of heights [h_from, h_to] to `out` (table -> path).
+
+    Needs the chain views, `xlabels` and `clusters`. `base_files`: the balance-change segments of
+    every block before h_from (none: h_from must be 0); only blocks [h_from, h_to] are read, and of
+    the stored balances only the rows of the new deposits' wallets.
     """
-    if base is None:
-        if h_from != 0:
-            raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
-        base = SCRIPT_BALANCES.empty_table()
-    register_arrow(con, "balances_base", base)
-    import time
+    if not base_files and h_from != 0:
+        raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
+    _view(con, "balance_parts", base_files, BALANCE_DELTAS)
+    con.execute("CREATE OR REPLACE TEMP VIEW balances_base AS SELECT key, script, delta AS balance FROM balance_parts")
     steps = {} if steps is None else steps
     t = time.perf_counter()
 
     def lap(name):
         nonlocal t
         now = time.perf_counter()
-        steps[name] = now - t
+        steps[name] = steps.get(name, 0.0) + now - t
         t = now
+    p = {"h_from": h_from, "h_to": h_to}
     con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
+    _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamp)
     lap("exchange_txs")
-    con.execute(sql_text("whales_source_keys"), {"h_from": h_from, "h_to": h_to})
+    con.execute(sql_text("whales_source_keys"), p)
     lap("source_keys")
-    sources = _fetch(con, sql_text("whales_source_balances"), {"h_from": h_from, "h_to": h_to})
+    _copy(con, _SELECT["deposit_sources"].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
+          p, out["deposit_sources"], stamp)
     lap("source_balances")
-    coins = _fetch(con, sql_text("whales_deposit_coins"), {"h_from": h_from, "h_to": h_to})
+    _copy(con, _SELECT["deposit_coins"].format(src="(" + sql_text("whales_deposit_coins").rstrip().rstrip(";") + ")"),
+          p, out["deposit_coins"], stamp)
     lap("deposit_coins")
-    if base.num_rows:
-        balances = _merge_balances(con, base, h_from, h_to)
-    else:
-        balances = _fetch(con, sql_text("whales_script_balances"), {"h_from": h_from, "h_to": h_to})
+    _copy(con, sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamp)
     lap("script_balances")
-    # ordered, so an extended table is the full build's table row for row (and files are reproducible)
-    xt = _fetch(con, "SELECT height, tx_index, txid, entity, direction, value, from_exchange, time FROM exchange_txs "
-                     "ORDER BY height, tx_index, entity, direction")
     con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys")   # the stored tables take these names
-    con.execute("DROP VIEW IF EXISTS balances_base")
-    con.unregister("__arrow_balances_base")   # register_arrow's name: frees the base balances
-    return ({"exchange_txs": xt.cast(EXCHANGE_TXS), "deposit_sources": sources.cast(DEPOSIT_SOURCES),
-             "deposit_coins": coins.cast(DEPOSIT_COINS)}, balances.cast(SCRIPT_BALANCES))
+    con.execute("DROP VIEW balances_base; DROP VIEW balance_parts")
 
 
-def _prefix_keys(scripts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """uint64 of each script's first 8 bytes (zero-padded), big-endian: a non-strict order key that
-    agrees with byte-wise order, so numpy.searchsorted can bracket a script's place in a sorted column."""
-    chunks = scripts.chunks if isinstance(scripts, pa.ChunkedArray) else [scripts]
-    out = []
-    for arr in chunks:
-        arr = arr.cast(pa.large_binary())
-        n = len(arr)
-        offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset: arr.offset + n + 1]
-        data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] is not None else np.zeros(1, np.uint8)
-        if data.size == 0:
-            data = np.zeros(1, np.uint8)
-        start, length = offsets[:-1], offsets[1:] - offsets[:-1]
-        key = np.zeros(n, np.uint64)
-        for k in range(8):
-            byte = np.where(length > k, data[np.minimum(start + k, data.size - 1)], 0).astype(np.uint64)
-            key = (key << np.uint64(8)) | byte
-        out.append(key)
-    return np.concatenate(out) if out else np.zeros(0, np.uint64)
-
-
-class _Column:
-    """Sequence view of an Arrow column, for bisect over a narrow range without converting it."""
-    def __init__(self, col):
-        self.col = col
-
-    def __len__(self):
-        return len(self.col)
-
-    def __getitem__(self, i):
-        return self.col[i].as_py()
-
-
-def _merge_balances(con: duckdb.DuckDBPyConnection, base: pa.Table, h_from: int, h_to: int) -> pa.Table:
-    """The balances at h_to from `base` (sorted by script, balances at h_from - 1) and blocks
-    [h_from, h_to] only: the same table sql/whales_script_balances.sql gives, without re-aggregating
-    or re-sorting the base (the new blocks' scripts are updated in place or inserted at their place)."""
-    register_arrow(con, "balances_base", SCRIPT_BALANCES.empty_table())
-    delta = _fetch(con, sql_text("whales_script_balances"), {"h_from": h_from, "h_to": h_to})
-    register_arrow(con, "merge_base", base.append_column("idx", pa.array(np.arange(base.num_rows, dtype=np.int64))))
-    register_arrow(con, "merge_delta", delta)
-    found = _fetch(con, "SELECT d.script, d.balance, b.idx FROM merge_delta d "
-                        "LEFT JOIN merge_base b ON b.script = d.script")
-    for v in ("balances_base", "merge_base", "merge_delta"):
-        con.execute(f"DROP VIEW {v}")
-        con.unregister(f"__arrow_{v}")
-    idx = found["idx"]
-    vals = base["balance"].to_numpy().copy()
-    np.add.at(vals, idx.filter(pc.is_valid(idx)).to_numpy(), found["balance"].filter(pc.is_valid(idx)).to_numpy())
-    new = found.filter(pc.invert(pc.is_valid(idx))).select(["script", "balance"])
-    new_scripts = new["script"].to_pylist()
-    order = sorted(range(len(new_scripts)), key=new_scripts.__getitem__)
-    new = new.take(pa.array(order, pa.int64()))
-    new_scripts = [new_scripts[i] for i in order]
-    # place of each new script in the sorted base: bracket by 8-byte prefix, then compare bytes
-    bkey, nkey = _prefix_keys(base["script"]), _prefix_keys(new["script"])
-    lo, hi = np.searchsorted(bkey, nkey, "left"), np.searchsorted(bkey, nkey, "right")
-    col = _Column(base["script"])
-    ins = np.array([a if a == b else bisect.bisect_left(col, s_, a, b)
-                    for a, b, s_ in zip(lo.tolist(), hi.tolist(), new_scripts)], np.int64)
-    n, m = base.num_rows, new.num_rows
-    at_new = ins + np.arange(m, dtype=np.int64)
-    perm = np.empty(n + m, np.int64)
-    is_base = np.ones(n + m, bool)
-    is_base[at_new] = False
-    perm[is_base] = np.arange(n, dtype=np.int64)
-    perm[at_new] = n + np.arange(m, dtype=np.int64)
-    merged_vals = np.concatenate([vals, new["balance"].to_numpy()])[perm]
-    keep = np.flatnonzero(merged_vals != 0)
-    scripts = pa.chunked_array(list(base["script"].chunks) + list(new["script"].chunks), pa.binary())
-    return pa.table({"script": scripts.take(pa.array(perm[keep])), "balance": merged_vals[keep]},
-                    schema=SCRIPT_BALANCES)
+def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path], stamp: str) -> None:
+    """Two adjacent segments (a before b) as one, written by DuckDB."""
+    for t in FILES:
+        _view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
+        if t == BALANCES:
+            con.execute("CREATE OR REPLACE TEMP VIEW balance_parts AS SELECT * FROM merge_parts")
+            _copy(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[t], stamp)
+            con.execute("DROP VIEW balance_parts")
+        else:
+            _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamp)
+        con.execute("DROP VIEW merge_parts")
 
 
 def script_balances_at(con: duckdb.DuckDBPyConnection, h_to: int) -> pa.Table:
@@ -299,6 +249,27 @@ def script_balances_at(con: duckdb.DuckDBPyConnection, h_to: int) -> pa.Table:
     con.execute("DROP VIEW balances_base")
     con.unregister("__arrow_balances_base")
     return out.cast(SCRIPT_BALANCES)
+
+
+def _merge_balances(con: duckdb.DuckDBPyConnection, base: pa.Table, h_from: int, h_to: int) -> pa.Table:
+    """`base` (script, balance at h_from - 1) plus blocks [h_from, h_to], sorted by script (small
+    tables: tests and the bench; the store keeps balance changes per segment instead)."""
+    register_arrow(con, "balances_base", base.select(["script", "balance"]))
+    out = _fetch(con, sql_text("whales_script_balances"), {"h_from": h_from, "h_to": h_to})
+    con.execute("DROP VIEW balances_base")
+    con.unregister("__arrow_balances_base")
+    return out.cast(SCRIPT_BALANCES)
+
+
+def load_balances(store: Store, chain: str, state: dict | None = None) -> pa.Table:
+    """Every script's balance at the stored tip, summed over the segments (for tests and the bench:
+    it is the one place the balances come into Arrow whole)."""
+    ds = derived_set(store, chain)
+    state = state if state is not None else read_state(store, chain)[0]
+    con = duckdb.connect()
+    _view(con, "balance_parts", ds.files(state, BALANCES), BALANCE_DELTAS)
+    return _fetch(con, "SELECT script, sum(delta)::BIGINT AS balance FROM balance_parts GROUP BY script "
+                       "HAVING sum(delta) <> 0 ORDER BY script").cast(SCRIPT_BALANCES)
 
 
 def _chain_hash_at(store: Store, con, chain: str, height: int) -> str | None:
@@ -313,6 +284,67 @@ def _chain_hash_at(store: Store, con, chain: str, height: int) -> str | None:
     return row[0] if row else None
 
 
+def _files_of(ds: DerivedSet, state: dict) -> dict[str, list[Path]]:
+    return {t: ds.files(state, t) for t in TABLES}
+
+
+def _next_gen(ds: DerivedSet, state: dict | None) -> int:
+    """Above every generation a file in the folder was ever named with, published or not."""
+    gens = [int(f.name.split("-")[1]) for f in ds.path.glob("*-*-*.parquet") if f.name.split("-")[1].isdigit()]
+    return max(gens + [(state or {}).get("gen", 0)]) + 1
+
+
+def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, want: dict,
+          h_to: int, steps: dict) -> dict:
+    """Extend `state` (None: from scratch) to height h_to, one committed step at a time."""
+    cs = store.chain(chain)
+    segs = [tuple(s) for s in state["segments"]] if state else []
+    files = {t: [f.name for f in ds.files(state, t)] for t in FILES} if state else {t: [] for t in FILES}
+    h = segs[-1][1] + 1 if segs else 0
+    fresh = state is None
+    gen = _next_gen(ds, state)
+    while h <= h_to:
+        hi = min(h + STEP_BLOCKS - 1, h_to)
+        out = {t: ds.path / f"{t}-{gen:08d}-0.parquet" for t in FILES}
+        build_range(con, h, hi, [ds.path / f for f in files[BALANCES]], out, _file_stamp(want, h, hi), steps)
+        segs.append((h, hi))
+        for t in FILES:
+            files[t].append(out[t].name)
+        k = 1
+        t0 = time.perf_counter()
+        # binary counter: merge the newest two while the newer spans at least as many blocks
+        while len(segs) >= 2 and segs[-1][1] - segs[-1][0] >= segs[-2][1] - segs[-2][0]:
+            lo2, hi2 = segs[-2][0], segs[-1][1]
+            merged = {t: ds.path / f"{t}-{gen:08d}-{k}.parquet" for t in FILES}
+            _merge(con, ds, {t: ds.path / files[t][-2] for t in FILES}, {t: ds.path / files[t][-1] for t in FILES},
+                   merged, _file_stamp(want, lo2, hi2))
+            segs[-2:] = [(lo2, hi2)]
+            for t in FILES:
+                files[t][-2:] = [merged[t].name]
+            k += 1
+        steps["merge"] = steps.get("merge", 0.0) + time.perf_counter() - t0
+        tip_hash = _chain_hash_at(store, con, chain, hi)
+        new_state = dict(want, height=hi, hash=tip_hash, tip=[hi, tip_hash], files=cs.file_set(hi),
+                         segments=[list(s) for s in segs], gen=gen)
+        state = ds.commit(new_state, lists=files, fresh=fresh, keep_previous=True)
+        fresh = False
+        gen += 1
+        h = hi + 1
+    return state
+
+
+_private: list[Path] = []
+
+
+def _private_set() -> DerivedSet:
+    """A DerivedSet in a temporary folder, for a build that must not (or cannot) be kept."""
+    d = Path(tempfile.mkdtemp(prefix="costbasis-flows-"))
+    if not _private:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _private])
+    _private.append(d)
+    return DerivedSet(d)
+
+
 def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabels: pa.Table,
                 write: bool = True) -> FlowTables:
     """The stored flow tables of `chain`, brought up to the chain tip first (extended or rebuilt).
@@ -320,43 +352,64 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
     `con` has the chain views (engine.db.connect) and `xlabels` registered; `clusters` is
     registered here, only when something has to be built.
     """
-    import time
     t0 = time.perf_counter()
     cs = store.chain(chain)   # the manifest read that the views of `con` came from
     tip = cs.tip()
     want = {"format": FORMAT, "labels": labels_fingerprint(xlabels),
-            "clusters": clusters_fingerprint(store, chain)}
+            "clusters": clusters_fingerprint(store, chain), "probe": hash_probe(con)}
     if tip is None:
-        return FlowTables({t: SCHEMAS[t].empty_table() for t in TABLES}, dict(want, height=None), "empty")
-    state, _ = read_state(store, chain)
-    same_inputs = (state is not None and all(state.get(k) == v for k, v in want.items())
-                   and state["height"] is not None and state.get("files") == cs.file_set(state["height"]))
-    if same_inputs and state["height"] > tip[0]:
-        write = False   # built by a reader that saw a later commit: keep it, build ours in memory
-    try:
-        if same_inputs and state["height"] == tip[0] and state["hash"] == tip[1]:
-            return FlowTables(_load(store, chain, state), state, "fresh", time.perf_counter() - t0)
-        extend = (same_inputs and state["height"] < tip[0]
-                  and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
-        base = load_balances(store, chain, state) if extend else None
-        old = _load(store, chain, state) if extend else None
-    except _Replaced:   # rewritten under us: build from the chain alone
-        extend, base, old = False, None, None
-    _register_clusters(store, con, chain)
-    h_from = state["height"] + 1 if extend else 0
+        return FlowTables({t: [] for t in TABLES}, dict(want, height=None), "empty")
+    ds = derived_set(store, chain)
+    state, _ = read_state(store, chain, ds)
+    same_inputs = (state is not None and _inputs(state) == want
+                   and state.get("files") == cs.file_set(state["height"]))
+    if same_inputs and state["height"] == tip[0] and state["hash"] == tip[1]:
+        return FlowTables(_files_of(ds, state), state, "fresh", time.perf_counter() - t0)
+    extend = (same_inputs and state["height"] < tip[0]
+              and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+    if not write or (same_inputs and state["height"] > tip[0]):
+        # built by a reader that saw a later commit (or not to be kept): never overwritten, ours is private
+        return _build_private(store, con, chain, want, tip, t0)
     steps: dict = {}
-    new, balances = build_range(con, h_from, tip[0], base, steps)
-    if extend:
-        new = {t: pa.concat_tables([old[t], new[t]]) for t in TABLES}
-    state = dict(want, height=tip[0], hash=tip[1], files=cs.file_set(tip[0]))
-    if write:
-        _write(store, chain, new, state, balances)
-    return FlowTables(new, state, "extended" if extend else "rebuilt", time.perf_counter() - t0, steps)
+    with ds.lock() as got:
+        if not got:   # another process is writing it: compute ours without saving
+            return _build_private(store, con, chain, want, tip, t0)
+        state, _ = read_state(store, chain, ds)   # as committed now, under the lock
+        if state is not None and _inputs(state) == want and state["height"] == tip[0] and state["hash"] == tip[1] \
+                and state.get("files") == cs.file_set(tip[0]):
+            return FlowTables(_files_of(ds, state), state, "fresh", time.perf_counter() - t0)
+        ok = (state is not None and _inputs(state) == want and state["height"] < tip[0]
+              and state.get("files") == cs.file_set(state["height"])
+              and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+        _register_clusters(store, con, chain)
+        try:
+            state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
+        except OSError:   # read-only or full cache: the query still works, it just is not kept
+            return _build_private(store, con, chain, want, tip, t0)
+    return FlowTables(_files_of(ds, state), state, "extended" if extend and ok else "rebuilt",
+                      time.perf_counter() - t0, steps)
+
+
+def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
+    ds = _private_set()
+    _register_clusters(store, con, chain)
+    steps: dict = {}
+    state = _grow(store, con, chain, ds, None, want, tip[0], steps)
+    return FlowTables(_files_of(ds, state), state, "rebuilt", time.perf_counter() - t0, steps)
 
 
 def _register_clusters(store: Store, con, chain: str) -> None:
-    cl = store.read_dataset("clusters", chain)
-    cols = [("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())]
-    schema = pa.schema(cols)
-    register_arrow(con, "clusters", cl.select(schema.names).replace_schema_metadata(None).cast(schema)
-                   if cl is not None else schema.empty_table())
+    """View `clusters` over clusters/<chain>.parquet (read by DuckDB as it joins, never whole into Arrow)."""
+    path = store.dataset_path("clusters", chain)
+    schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
+    if path.is_file():
+        con.read_parquet(str(path)).select("script, cluster::BIGINT AS cluster, address::VARCHAR AS address") \
+            .create_view("clusters", replace=True)
+    else:
+        register_arrow(con, "clusters", schema.empty_table())
+
+
+def register(con: duckdb.DuckDBPyConnection, ft: FlowTables) -> None:
+    """Views exchange_txs, deposit_sources, deposit_coins over the segment files of `ft`."""
+    for t in TABLES:
+        _view(con, t, ft.tables[t], SCHEMAS[t])

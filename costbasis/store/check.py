@@ -1,8 +1,8 @@
 """`costbasis check`: the store verified against its manifests, derived state against its stamps.
 
 Per chain: every manifest-listed range file exists with the listed size, its Parquet footer reads,
-its row count and key range are the manifest's; every derived state (cohort state, flow tables)
-still matches the blocks it was built from. `repair=True` rolls a chain back to the height below
+its row count and key range are the manifest's; every derived state (cohort state, flow tables and
+clustering state under <chain>/_derived/) still matches the blocks it was built from. `repair=True` rolls a chain back to the height below
 its first damaged file (the next ingest fetches those blocks again) and drops derived state that is
 stale or damaged (the next query rebuilds it). Imported datasets (prices, labels) cannot be
 rebuilt from the chain: a damaged one is reported so the user imports it again.
@@ -127,21 +127,14 @@ def _check_derived(store: Store, cs: ChainStore, repair: bool) -> list[dict]:
                              "removed (rebuilt by the next query)" if repair else "remove with --repair"))
             if repair:
                 shutil.rmtree(d, ignore_errors=True)
-    from costbasis.flows.stored import read_state
+    # legacy flow tables (flows/<chain>.<table>.parquet, before they moved to _derived/flows/): never read
     flows = sorted((store.root / "flows").glob(f"{cs.name}.*.parquet")) if (store.root / "flows").is_dir() else []
     if flows:
-        state, _ = read_state(store, cs.name)
-        problem = None
-        if state is None:
-            problem = "incomplete, mixed or unreadable flow tables"
-        elif state.get("height") is not None and not _stamp_ok(cs, state["height"], state.get("hash"), state.get("files")):
-            problem = f"built from blocks no longer in the store (height {state['height']})"
-        if problem:
-            rows.append(_row(cs.name, "flows", store.root / "flows", problem,
-                             "removed (rebuilt by the next query)" if repair else "remove with --repair"))
-            if repair:
-                for f in flows:
-                    f.unlink(missing_ok=True)
+        rows.append(_row(cs.name, "flows", store.root / "flows", "flow tables of an older format (no longer read)",
+                         "removed" if repair else "remove with --repair"))
+        if repair:
+            for f in flows:
+                f.unlink(missing_ok=True)
     return rows
 
 
@@ -149,8 +142,27 @@ def _stamp_ok(cs: ChainStore, height: int, hsh: str | None, files: str | None) -
     tip = cs.tip()
     if tip is None or height > tip[0]:
         return False
-    known = tip[1] if height == tip[0] else cs.hash_at(height)
+    known = tip[1] if height == tip[0] else (cs.hash_at(height) or _hash_from_blocks(cs, height))
     return known is not None and known == hsh and files == cs.file_set(height)
+
+
+def _hash_from_blocks(cs: ChainStore, height: int) -> str | None:
+    """A block hash older than the manifest's recent-hash window, from the blocks range file holding it
+    (derived state built in steps is stamped with the height of its last step)."""
+    key = cs.key_column("blocks")
+    for e, path in zip(cs.entries("blocks"), cs.files("blocks")):
+        if e.first <= height <= e.last:
+            try:
+                names = pq.read_schema(path).names
+                col = next((c for c in ("hash", "block_hash") if c in names), None)
+                if col is None:
+                    return None
+                t = pq.read_table(path, columns=[key, col])
+            except (pa.ArrowException, OSError):
+                return None
+            t = t.filter(pc.equal(t[key], height))
+            return t[col][0].as_py() if t.num_rows else None
+    return None
 
 
 def _derived_problem(cs: ChainStore, d: Path) -> str | None:
@@ -163,6 +175,10 @@ def _derived_problem(cs: ChainStore, d: Path) -> str | None:
     tip = st.get("tip")
     if not tip or not _stamp_ok(cs, tip[0], tip[1], st.get("files")):
         return f"stamped with blocks no longer in the store ({json.dumps(tip)})"
+    if d.name == "flows":
+        from costbasis.flows.stored import read_state
+        if read_state(None, cs.name, DerivedSet(d))[0] is None:
+            return "flow segments not stamped for this state (foreign, damaged or of an older format)"
     for files in st.get("tables", {}).values():
         for f in files:
             try:

@@ -26,6 +26,7 @@ from costbasis.store.atomic import atomic_write_bytes, atomic_write_table
 
 STATE = "state.json"
 DUCKDB_ROW_GROUP = 16384   # rows, as for the Arrow-written segments
+SEGMENT_SUFFIXES = (".parquet", ".i64")   # .i64: raw int64 arrays (the clustering's union-find parents)
 
 
 class DerivedSet:
@@ -77,14 +78,20 @@ class DerivedSet:
 
     def commit(self, state: dict, append: dict[str, pa.Table | str] | None = None,
                replace: dict[str, pa.Table | str] | None = None, gen: int = 0, con=None,
-               fresh: bool = False) -> dict:
+               fresh: bool = False, lists: dict[str, list[str]] | None = None,
+               keep_previous: bool = False) -> dict:
         """Add segment files to tables (`append`) or make one file the whole table (`replace`),
         then publish `state` (its "tables" key is filled in here). Call under lock().
         A value is an Arrow table, or the name of a table of the DuckDB connection `con`, which
         DuckDB writes itself (spilling as it sorts), so a segment never has to fit in memory.
         `fresh`: the new state has only the given files (a rebuild); the old one stays published
-        until state.json is replaced, so `gen` must differ from the old state's."""
-        old = {} if fresh else (self.load() or {})
+        until state.json is replaced, so `gen` must differ from the old state's.
+        `lists`: whole file lists of tables, of files the caller already wrote into the folder
+        (atomically, under names no published state used). `keep_previous`: the previous state's
+        files are deleted by the next commit, not this one, so a reader still on it can finish."""
+        previous = self.load() or {}
+        old = {} if fresh else previous
+        kept = {f for files in previous.get("tables", {}).values() for f in files} if keep_previous else set()
         tables = {t: list(f) for t, f in old.get("tables", {}).items()}
         for kind, items in (("append", append or {}), ("replace", replace or {})):
             for table, data in items.items():
@@ -97,20 +104,25 @@ class DerivedSet:
                     data = data.sort_by([(c, "ascending") for c in data.column_names])
                     atomic_write_table(self.path / name, data, row_group_size=16384)
                 tables[table] = (tables.get(table, []) if kind == "append" else []) + [name]
+        for table, files in (lists or {}).items():
+            tables[table] = list(files)
         sizes = {f: (self.path / f).stat().st_size for files in tables.values() for f in files}
         state = dict(state, tables=tables, sizes=sizes)
+        if keep_previous:
+            state["previous"] = sorted(kept - {f for files in tables.values() for f in files})
         atomic_write_bytes(self.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
-        listed = {f for files in tables.values() for f in files}
+        listed = {f for files in tables.values() for f in files} | kept
         for f in self.path.iterdir():
-            if f.suffix == ".parquet" and f.name not in listed or f.name.startswith(".tmp-"):
+            if f.suffix in SEGMENT_SUFFIXES and f.name not in listed or f.name.startswith(".tmp-"):
                 f.unlink(missing_ok=True)
         return state
 
     def clear(self) -> None:
         """Drop the state (call under lock())."""
         (self.path / STATE).unlink(missing_ok=True)
-        for f in self.path.glob("*.parquet"):
-            f.unlink(missing_ok=True)
+        for f in self.path.iterdir():
+            if f.suffix in SEGMENT_SUFFIXES:
+                f.unlink(missing_ok=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -3,8 +3,9 @@
 -- params: $h_from, $h_to
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
 -- sql/whales_source_keys.sql), for the deposits of heights [$h_from, $h_to]: the wallet's balance at
--- height $h_from - 1 (view `balances_base`: script -> received minus spent over blocks < $h_from,
--- kept by costbasis/flows/stored.py; empty for a build from scratch) plus the running sum of its
+-- height $h_from - 1 (view `balances_base`: (key, script, balance) rows whose sum per script is its
+-- received minus spent over blocks < $h_from, the segments kept by costbasis/flows/stored.py; empty
+-- for a build from scratch; joined by the 64-bit key, the script ruling out collisions) plus the running sum of its
 -- received (+ outputs) and spent (- inputs) values over blocks [$h_from, $h_to] ordered by
 -- (height, tx_index), taken at the last event before the deposit (ASOF), summed over the deposit's
 -- wallets. Only the new blocks are read, joined only against the members of the wallets that deposit,
@@ -12,12 +13,13 @@
 -- Also the total size of the source wallets and the address of the smallest key (the display name).
 WITH wallets AS (SELECT DISTINCT kid, key, cluster FROM dep_keys),
 members AS (
-    SELECT w.kid, coalesce(c.script, w.key) AS script
-    FROM wallets w LEFT JOIN clusters c ON c.cluster = w.cluster
+    SELECT kid, script, hash(script) AS key
+    FROM (SELECT w.kid, coalesce(c.script, w.key) AS script
+          FROM wallets w LEFT JOIN clusters c ON c.cluster = w.cluster)
 ),
 base AS (
     SELECT m.kid, sum(b.balance) AS balance
-    FROM members m JOIN balances_base b ON b.script = m.script
+    FROM members m JOIN balances_base b ON b.key = m.key AND b.script = m.script
     GROUP BY m.kid
 ),
 events AS (
