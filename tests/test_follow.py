@@ -77,8 +77,8 @@ class Follower:
             self.f.close()
 
 
-def derived_tip(cache: Path, chain: str = CHAIN):
-    p = cache / chain / "_derived" / "cohorts-BTC" / "state.json"
+def derived_tip(cache: Path, chain: str = CHAIN, kind: str = "cohorts-BTC"):
+    p = cache / chain / "_derived" / kind / "state.json"
     return tuple(json.loads(p.read_text())["tip"]) if p.is_file() else None
 
 
@@ -101,6 +101,12 @@ def test_follow_bitcoin_grows_reorgs_and_survives_a_node_restart(chains, served,
     shutil.copytree(chains / "a", a)
     cache = tmp_path / "c"
     import_prices(cache, tmp_path)
+    # an exchange label on an address paid in the chain: flow/whale tables are kept current too
+    out = Store(chains / "store-a").chain(CHAIN).files("outputs")
+    addr = next(x for x in pq.read_table(out[-1])["address"].to_pylist() if x)
+    (tmp_path / "labels.csv").write_text(f"chain,address,entity,label_type\n{CHAIN},{addr},ExA,exchange\n")
+    r = run_cli("labels", "import", str(tmp_path / "labels.csv"), cache=cache)
+    assert r.returncode == 0 and "imported 1 labels" in r.stdout, r.stdout + r.stderr
     held = ChainData(a, "regtest", keep_open=True, hashes_only=True)   # the datadir is locked, as by bitcoind
     data_a, data_b = served
     srv = BitcoindRpcServer(data=data_a, cookie_file=a / "regtest" / ".cookie").start()
@@ -121,6 +127,7 @@ def test_follow_bitcoin_grows_reorgs_and_survives_a_node_restart(chains, served,
         f.wait_for(lambda: tip(cache) == (111, data_b.blocks[111]["hash"]), "tip 111 of b")
         assert rows(cache) == rows(chains / "store-b", 111)
         f.wait_for(lambda: derived_tip(cache) == (111, data_b.blocks[111]["hash"]), "cohort state on b")
+        f.wait_for(lambda: derived_tip(cache, kind="flows") == (111, data_b.blocks[111]["hash"]), "flow tables on b")
         # the log line follows the derived-state refresh
         f.wait_for(lambda: "rolled back 4 orphaned blocks" in f.text(), "the reorg's log line")
         assert "blocks 109..111 (3 blocks, 6 txs, 3 via getblock); rolled back 4" in f.text(), f.text()
