@@ -187,7 +187,10 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
     _atomic_write(path, ".parquet", write)
 
 
-def _view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
+def files_view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
+    """View `name` over `files` (a name of ours). An empty list gives a temp view, which would shadow
+    the plain view a later call makes over files: drop it first."""
+    con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
     register_files(con, name, list(files), schema)
 
 
@@ -201,7 +204,7 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_fil
     """
     if not base_files and h_from != 0:
         raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
-    _view(con, "balance_parts", base_files, BALANCE_DELTAS)
+    files_view(con, "balance_parts", base_files, BALANCE_DELTAS)
     con.execute("CREATE OR REPLACE TEMP VIEW balances_base AS SELECT key, script, delta AS balance FROM balance_parts")
     steps = {} if steps is None else steps
     t = time.perf_counter()
@@ -232,7 +235,7 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_fil
 def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path], stamp: str) -> None:
     """Two adjacent segments (a before b) as one, written by DuckDB."""
     for t in FILES:
-        _view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
+        files_view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
         if t == BALANCES:
             con.execute("CREATE OR REPLACE TEMP VIEW balance_parts AS SELECT * FROM merge_parts")
             _copy(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[t], stamp)
@@ -267,7 +270,7 @@ def load_balances(store: Store, chain: str, state: dict | None = None) -> pa.Tab
     ds = derived_set(store, chain)
     state = state if state is not None else read_state(store, chain)[0]
     con = duckdb.connect()
-    _view(con, "balance_parts", ds.files(state, BALANCES), BALANCE_DELTAS)
+    files_view(con, "balance_parts", ds.files(state, BALANCES), BALANCE_DELTAS)
     return _fetch(con, "SELECT script, sum(delta)::BIGINT AS balance FROM balance_parts GROUP BY script "
                        "HAVING sum(delta) <> 0 ORDER BY script").cast(SCRIPT_BALANCES)
 
@@ -412,4 +415,4 @@ def _register_clusters(store: Store, con, chain: str) -> None:
 def register(con: duckdb.DuckDBPyConnection, ft: FlowTables) -> None:
     """Views exchange_txs, deposit_sources, deposit_coins over the segment files of `ft`."""
     for t in TABLES:
-        _view(con, t, ft.tables[t], SCHEMAS[t])
+        files_view(con, t, ft.tables[t], SCHEMAS[t])

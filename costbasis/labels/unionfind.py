@@ -51,3 +51,74 @@ def components_reference(n: int, edges) -> list[int]:
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
     return [find(i) for i in range(n)]
+
+
+# ---------------------------------------------------------------- on disk (labels expand)
+# The parents of every clustered script id live in a raw int64 file mapped with numpy.memmap, so the
+# process holds only the pages it touches: edges come in chunks, roots go out in chunks, and the pages
+# are handed back to the page cache after each chunk (MADV_DONTNEED: the data stays in the file).
+CHUNK = 1 << 20
+
+
+def release(parent: np.ndarray) -> None:
+    """Drop the mapped pages from this process (written pages stay in the page cache and the file)."""
+    mm = getattr(parent, "_mmap", None)
+    if mm is not None and hasattr(mm, "madvise"):
+        import mmap
+        mm.madvise(mmap.MADV_DONTNEED)
+
+
+def open_parents(path, n: int, write: bool = False) -> np.ndarray:
+    if n == 0:
+        return np.zeros(0, np.int64)
+    return np.memmap(path, dtype=np.int64, mode="r+" if write else "r", shape=(n,))
+
+
+def grow_parents(src, dst, n_old: int, n_new: int) -> None:
+    """dst = the parents of src (n_old ids) plus ids n_old..n_new-1 as their own roots."""
+    import shutil
+    if n_old:
+        shutil.copyfile(src, dst)   # copy_file_range: no pages through this process
+    with open(dst, "r+b" if n_old else "wb") as f:
+        f.truncate(n_new * 8)
+    if n_new > n_old:
+        parent = open_parents(dst, n_new, write=True)
+        for lo in range(n_old, n_new, CHUNK):
+            hi = min(lo + CHUNK, n_new)
+            parent[lo:hi] = np.arange(lo, hi, dtype=np.int64)
+        parent.flush()
+        release(parent)
+
+
+def find(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Roots of nodes x (vectorised pointer chasing), with the path of each x compressed to its root."""
+    r = np.asarray(parent[x])
+    while True:
+        pr = np.asarray(parent[r])
+        moved = pr != r
+        if not moved.any():
+            break
+        r = np.where(moved, pr, r)
+    parent[x] = r
+    return r
+
+
+def union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Merge the components of a[k] and b[k] in place: the larger root is hooked on the smaller, so a
+    component's root is always its smallest id (as components() gives) and parents only decrease."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    while a.size:
+        ra, rb = find(parent, a), find(parent, b)
+        live = ra != rb
+        if not live.any():
+            return
+        ra, rb = ra[live], rb[live]
+        lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
+        parent[hi] = lo          # duplicates: any lo < hi wins, still a valid merge
+        a, b = lo, hi            # merged roots: check again until every pair shares a root
+
+
+def roots(parent: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Root of every id in [lo, hi)."""
+    return find(parent, np.arange(lo, hi, dtype=np.int64))

@@ -1,6 +1,11 @@
--- reads: cluster_inputs, cluster_scripts
+-- reads: cluster_inputs, script_ids
 -- returns: rows (a, b)
 -- params: none
--- Union-find edges: script id -> tx number (tid, from sql/labels_cluster_inputs.sql) for every input.
-SELECT s.id AS a, c.tid AS b
-FROM cluster_inputs c JOIN cluster_scripts s ON s.script = c.script;
+-- Union-find edges of one range: each input script's id -> the smallest script id of its
+-- transaction (view script_ids: every stored id, this range's included). Every tx's inputs end up
+-- in one component, as with a node per tx joined to each of its input scripts.
+WITH ids AS (
+    SELECT c.tid, s.id
+    FROM cluster_inputs c JOIN script_ids s ON s.key = c.key AND s.script = c.script
+)
+SELECT min(id) OVER (PARTITION BY tid) AS a, id AS b FROM ids;

@@ -1,7 +1,12 @@
--- reads: cluster_inputs
--- creates: cluster_scripts (temp table)
--- params: none
--- Dense ids (0..n-1, in script order) for the input scripts of the non-CoinJoin multi-script txs.
-CREATE OR REPLACE TEMP TABLE cluster_scripts AS
-SELECT script, address, (row_number() OVER (ORDER BY script) - 1)::BIGINT AS id
-FROM (SELECT script, any_value(address) AS address FROM cluster_inputs GROUP BY script);
+-- reads: cluster_inputs, script_ids
+-- returns: rows (key, script, id, address)
+-- params: $n0
+-- Ids for the scripts of cluster_inputs that have none yet (view script_ids: the stored ids of every
+-- earlier range): $n0, $n0 + 1, ... in script order. A script keeps its id for good, so new blocks
+-- only add ids; joined by the 64-bit key, the script ruling out collisions.
+SELECT key, script, ($n0 + row_number() OVER (ORDER BY script) - 1)::BIGINT AS id, address
+FROM (SELECT c.key, c.script, any_value(c.address) AS address
+      FROM cluster_inputs c
+      ANTI JOIN script_ids s ON s.key = c.key AND s.script = c.script
+      GROUP BY c.key, c.script)
+ORDER BY key, script;
