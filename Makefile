@@ -12,7 +12,11 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml package.json
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[test,spark]'
+	@# Java for --engine spark and tests/test_spark.py (pyspark 4 needs Java 17+): OS packages, only when missing
+	command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; } || \
+	  echo "warning: java not installed; the Spark tests will skip"
 	npm install --no-audit --no-fund --silent
 	@# the browser of the dashboard test (tests/test_serve_dashboard.py): Debian's chromium, as root
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -41,11 +41,21 @@ def main_options(
     threads: Optional[str] = typer.Option(
         None, "--threads", envvar="COSTBASIS_THREADS", metavar="N",
         help="Query engine threads (default: one per core; 1 makes float sums reproducible)."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", envvar="COSTBASIS_ENGINE", metavar="duckdb|spark",
+        help="Engine of the heavy full-chain builds (default duckdb); spark runs them on Apache Spark."),
+    spark_master: Optional[str] = typer.Option(
+        None, "--spark-master", envvar="COSTBASIS_SPARK_MASTER", metavar="URL",
+        help="Spark master URL with --engine spark (default local[*])."),
+    spark_conf: Optional[list[str]] = typer.Option(
+        None, "--spark-conf", metavar="KEY=VALUE", help="Spark setting, repeatable (e.g. spark.executor.memory=4g)."),
 ):
     """On-chain holder cost-basis analytics. Example: costbasis --cache ./parquet_cache status"""
     from costbasis.engine import budget
     # checked here, before any command runs or writes: a bad size is a one-line usage error
     b = budget.configure(memory_limit, threads)
+    from costbasis.engine.spark import settings as engine_settings
+    engine_settings.configure(engine, spark_master, spark_conf)
     ctx.obj = {"cache": cache or Path("parquet_cache"), "budget": b}
 
 

@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from costbasis.engine import budget, db
+from costbasis.engine.spark import hooks as spark_hooks
 
 VERSION = 2        # 2: + the store file set the state was built from
 BASE_LAG = 2        # days: blocks may arrive late (non-monotonic times) on the last days
@@ -58,6 +59,8 @@ def _q(name: str) -> str:
 
 def _tmp(con, name: str, sql: str, params=None) -> None:
     # `sql` is one of our files, `name` one of ours: no user input is formatted into SQL
+    if spark_hooks.offload(con, name, sql, params):   # --engine spark: a cold build's whole-chain tables
+        return
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params or {})
 
 
@@ -147,7 +150,8 @@ def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:
                 _segments(con, t, ds.files(st, t), [], EMPTY[t])
             _views(con)
             return CohortState(con, st["first_day"], st["last_day"], st["base_day"])
-        return _update(con, ds, st, tip, fp, writable, cs.file_set(tip[0]), prev_gen)
+        with spark_hooks.cohort_cold_build(cs, prices, store.root, st is None):
+            return _update(con, ds, st, tip, fp, writable, cs.file_set(tip[0]), prev_gen)
 
 
 def _on_latest_chain(st: dict, cs) -> bool:

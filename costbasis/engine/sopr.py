@@ -7,6 +7,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.context import open_chain
 from costbasis.engine.dates import fmt_day, parse_day
+from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError
 
 
@@ -26,5 +27,7 @@ def sopr_series(store, chain: str | None = None, date_from=None, date_to=None, a
     if f > ctx.last_day:
         raise CostbasisError(f"--from {fmt_day(f)} is after the last stored day {fmt_day(ctx.last_day)} of {ctx.chain}")
     t = min(t, ctx.last_day)  # nothing is spent in blocks not stored yet: no rows of zeros for them
-    table = db.run(ctx.con, "sopr", {"from_day": f, "to_day": t})
+    params = {"from_day": f, "to_day": t}
+    table = spark_hooks.sopr(ctx, store, params)   # None unless --engine spark
+    table = db.run(ctx.con, "sopr", params) if table is None else table
     return table.set_column(0, "date", table["day"].cast(pa.int32()).cast(pa.date32()))

@@ -1,0 +1,83 @@
+"""Which engine runs the heavy builds: DuckDB (default) or Apache Spark (issue 16).
+
+Set once by the CLI's global options `--engine duckdb|spark`, `--spark-master URL` and
+`--spark-conf key=value` (repeated), or COSTBASIS_ENGINE / COSTBASIS_SPARK_MASTER /
+COSTBASIS_SPARK_CONF (comma-separated key=value); library callers that never configure get the
+environment, like the CLI without options (same pattern as engine/budget.py).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from costbasis.errors import UsageError
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_MASTER = "local[*]"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    engine: str = "duckdb"
+    master: str = DEFAULT_MASTER
+    conf: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def spark(self) -> bool:
+        return self.engine == "spark"
+
+
+_settings: EngineSettings | None = None
+
+
+def parse_engine(value) -> str:
+    v = (str(value).strip().lower() if value is not None else "") or "duckdb"
+    if v not in ENGINES:
+        raise UsageError(f"--engine {value!r} is not one of: {', '.join(ENGINES)}")
+    return v
+
+
+def parse_conf(items) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items or ():
+        key, sep, val = str(item).partition("=")
+        if not sep or not key.strip() or not key.strip().startswith("spark."):
+            raise UsageError(f"--spark-conf {item!r} is not key=value with a spark.* key "
+                             "(e.g. spark.executor.memory=4g)")
+        out.append((key.strip(), val.strip()))
+    return tuple(out)
+
+
+def parse_master(value) -> str:
+    v = (str(value).strip() if value is not None else "") or DEFAULT_MASTER
+    if not (v.startswith(("local", "spark://", "yarn", "k8s://", "mesos://")) or v.startswith("sc://")):
+        raise UsageError(f"--spark-master {value!r} is not a Spark master URL "
+                         "(local[*], local[N], spark://host:port, yarn, k8s://...)")
+    return v
+
+
+def configure(engine=None, master=None, conf=None) -> EngineSettings:
+    """Set the process-wide engine choice (the CLI's global options); returns it."""
+    global _settings
+    if not conf:
+        env = os.environ.get("COSTBASIS_SPARK_CONF") or ""
+        conf = [c for c in env.split(",") if c.strip()]
+    _settings = EngineSettings(parse_engine(engine if engine is not None else os.environ.get("COSTBASIS_ENGINE")),
+                               parse_master(master if master is not None else os.environ.get("COSTBASIS_SPARK_MASTER")),
+                               parse_conf(conf))
+    return _settings
+
+
+def current() -> EngineSettings:
+    if _settings is None:
+        try:
+            return configure()
+        except UsageError:   # a bad env var outside the CLI: DuckDB, the CLI reports it
+            return EngineSettings()
+    return _settings
+
+
+def use(engine: str, master: str | None = None, conf=None) -> EngineSettings:
+    """For library callers and tests: switch engines in-process."""
+    return configure(engine, master, conf)

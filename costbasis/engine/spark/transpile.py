@@ -1,0 +1,58 @@
+"""sql/*.sql (DuckDB dialect) -> Spark SQL with sqlglot, at run time.
+
+sqlglot does the dialect work; the few DuckDB constructs it leaves as they are get their Spark
+twin here (an AST rewrite, not a second copy of the SQL):
+  HUGEINT (sqlglot: INT128)   -> DECIMAL(38,0): realized cap in 1e-15 USD x sat is < 1e36 for all
+                                 of Bitcoin, so 38 digits hold every sum exactly
+  fsum (compensated sum)      -> sum: Spark has no compensated sum; results agree to ~1e-12 relative
+Constructs without any Spark twin (ASOF JOIN) are not translated: the SQL file is written in the
+common subset instead (sql/prices/height_price_select.sql uses a window, not ASOF).
+Parameters `$x` become Spark named parameters `:x`, bound by spark.sql(args=...).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from costbasis.engine import db
+from costbasis.errors import CostbasisError
+
+# Metric SQL that runs on both engines (tests/test_spark.py runs every one on Spark and compares
+# results with DuckDB's where a build uses it). Adding a Spark build means adding its files here.
+PORTABLE = (
+    "height_price_select",
+    "cohort_lots_delta",
+    "cohort_events",
+    "sopr",
+)
+
+
+def _rewrite(node):
+    import sqlglot.expressions as exp
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        return exp.DataType.build("DECIMAL(38,0)")
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "fsum":
+        return exp.Sum(this=node.expressions[0])
+    if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
+        raise CostbasisError("ASOF JOIN has no Spark twin; write the SQL file in the common subset")
+    return node
+
+
+def to_spark(sql: str) -> str:
+    """One DuckDB statement -> Spark SQL (raises CostbasisError when it cannot be translated)."""
+    import sqlglot
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.ParseError as e:
+        raise CostbasisError(f"SQL not understood by sqlglot: {str(e).splitlines()[0]}") from None
+    trees = [t for t in trees if t is not None]
+    if len(trees) != 1:
+        raise CostbasisError(f"expected one SQL statement, got {len(trees)}")
+    tree = trees[0].transform(_rewrite)
+    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+@lru_cache(maxsize=None)
+def file_sql(name: str) -> str:
+    """sql/<name>.sql as Spark SQL."""
+    return to_spark(db.sql_text(name))
