@@ -25,6 +25,8 @@ def demo(
     context: Optional[str] = typer.Option(None, "--context", metavar="DIR|simulated",
                                           help="Market-context exports to import (default: ../shared/data/context when "
                                                "present, else a simulated context for the window)."),
+    serve: bool = typer.Option(False, "--serve", help="Then serve the demo store (API and dashboard, as `costbasis serve`) until Ctrl-C."),
+    port: int = typer.Option(8750, "--port", help="With --serve: TCP port on 127.0.0.1 (0: any free port)."),
 ):
     """Simulate a January-2026-shaped market as real regtest blocks, ingest and analyse it.
 
@@ -34,11 +36,17 @@ def demo(
     Example: costbasis demo --days 120 --charts demo_out/charts
 
     Example: costbasis demo --context ../shared/data/context
+
+    Example: costbasis demo --serve
     """
     from costbasis.demo.run import run_demo
     from rich.console import Console
 
     console = Console(stderr=True)
+    sock = None
+    if serve:  # the port is taken now, before the demo writes anything
+        from costbasis.cli.serve import bind
+        sock = bind("127.0.0.1", port)
     ctx_arg = None if context == "simulated" else "auto" if context is None else Path(context)
     res = run_demo(out, seed=seed, days=days, charts=charts, log=lambda m: console.print(m, highlight=False),
                    context=ctx_arg)
@@ -54,6 +62,9 @@ def demo(
     if res.charts:
         print("Charts: " + ", ".join(str(p) for p in res.charts))
     print(f"Store: {res.cache}  (try: costbasis --cache {res.cache} bands --asof {res.end})")
+    if sock is not None:
+        from costbasis.cli.serve import serve as serve_store
+        serve_store(res.cache, "127.0.0.1", sock=sock)
 
 
 def register(app: typer.Typer) -> None:

@@ -50,18 +50,22 @@ def url_of(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8750, workers: int = 2, announce=print) -> None:
-    """Serve the store at `root` until interrupted (also `costbasis demo --serve`)."""
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8750, workers: int = 2, announce=print,
+          sock: socket.socket | None = None) -> None:
+    """Serve the store at `root` until interrupted. `sock`: already bound by bind() (`costbasis demo
+    --serve` binds before the demo runs, so a taken port fails before anything is written)."""
     import uvicorn
 
     from costbasis.server.app import create_app
 
     if not Path(root).is_dir():
+        if sock is not None:
+            sock.close()
         raise CostbasisError(f"no store at {root}; run `costbasis ingest ...` or `costbasis demo` first, or pass --cache")
     if workers < 1 or workers > 64:
         raise UsageError(f"--workers {workers} must be between 1 and 64")
     app = create_app(root, workers=workers)
-    sock = bind(host, port)
+    sock = sock or bind(host, port)
     if not is_loopback(host):
         print(f"warning: listening on {host}: the API has no authentication; anyone who can reach this "
               f"address can read the whole store", file=sys.stderr)

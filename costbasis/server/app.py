@@ -94,8 +94,9 @@ class Server:
             msg = f"{e.format_message()} (see `{cmd} --help`)"   # the CLI's line, after "error: "
         elif isinstance(e, CostbasisError):
             chain = getattr(getattr(request, "state", None), "chain", None)
-            if chain is not None and chain not in self.store().chains():
-                status = 404
+            from costbasis.store.names import is_chain_name
+            if chain is not None and is_chain_name(chain) and chain not in self.store().chains():
+                status = 404   # a well-formed name the store does not hold
         elif isinstance(e, OSError):   # the environment (as the CLI reports it), not a bug
             status, msg = 500, f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")
         else:
