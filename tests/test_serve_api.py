@@ -297,6 +297,11 @@ def test_evm_endpoints_equal_cli(world):
             assert a.status == 200 and a.json() == json.loads(cli(cache, *args)), (name, a.body[:300])
         a = get(f"{url}/v1/sopr?chain=ethereum")
         assert a.status == 400 and a.json() == {"error": cli_error(cache, "sopr", "--chain", "ethereum")}
+        # the dashboard on the EVM chain: the same four charts, drawn from the EVM columns
+        page = get(f"{url}/?chain=ethereum&from=2020-01-01&to=2020-01-05")
+        html = page.body.decode()
+        assert page.status == 200 and html.count("<svg") == 4 and 'data-series="urpd"' in html
+        assert 'data-series="price" data-points="5"' in html and "/v1/flows?chain=ethereum" in html
 
 
 def test_serve_command(tmp_path, cache):
