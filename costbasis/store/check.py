@@ -181,6 +181,8 @@ def _derived_problem(cs: ChainStore, d: Path) -> str | None:
             return "flow segments not stamped for this state (foreign, damaged or of an older format)"
     for files in st.get("tables", {}).values():
         for f in files:
+            if not f.endswith(".parquet"):   # raw arrays (union-find parents): their size is checked by load()
+                continue
             try:
                 pq.read_metadata(d / f)
             except (pa.ArrowException, OSError) as e:
