@@ -79,7 +79,7 @@ def prices(store, p):
 
 def brief(store, p) -> dict:
     from costbasis.brief.build import build
-    from costbasis.engine.dates import parse_date
+    from costbasis.dates import parse_date
 
     parse_date(p["asof"], "--asof")    # as cli/brief.py: a bad date before any engine work
     return build(store, p["asof"], p["chain"])
