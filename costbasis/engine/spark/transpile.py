@@ -49,7 +49,7 @@ def to_spark(sql: str) -> str:
     if len(trees) != 1:
         raise CostbasisError(f"expected one SQL statement, got {len(trees)}")
     tree = trees[0].transform(_rewrite)
-    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return tree.sql(dialect="spark", comments=False, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,206 @@
+"""--engine spark (issue 16): every Spark-built result equals DuckDB's on the generated chains.
+
+One SparkSession (local[2]) for the module; small chains. Integers exact, USD to 1e-9 relative.
+Skips with a clear message where pyspark or Java is missing (CI installs both: make setup).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from costbasis.engine import api, db
+from costbasis.engine.spark import session, settings, transpile
+from costbasis.errors import CostbasisError, UsageError
+from costbasis.store import Store
+from engine_fixtures import build
+
+pytestmark = pytest.mark.spark
+
+try:
+    import pyspark  # noqa: F401
+    _NO_SPARK = None
+except ImportError:
+    _NO_SPARK = "pyspark not installed (pip install -e '.[spark]' or make setup)"
+_NO_SPARK = _NO_SPARK or session.java_problem()
+needs_spark = pytest.mark.skipif(_NO_SPARK is not None, reason=f"Spark tests skipped: {_NO_SPARK}")
+REL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if _NO_SPARK:
+        pytest.skip(f"Spark tests skipped: {_NO_SPARK}")
+    settings.use("spark", "local[2]")
+    yield session.get()
+    session.stop()
+    settings.use("duckdb")
+
+
+@pytest.fixture(scope="module")
+def chains(tmp_path_factory):
+    """The same generated chain in two stores: one built by DuckDB, one by Spark."""
+    root = tmp_path_factory.mktemp("spark")
+    a, ch, coins, ctx = build(root / "duck", seed=7, span_days=400, n_blocks=150)
+    shutil.copytree(root / "duck", root / "spark")
+    return Store(root / "duck"), Store(root / "spark")
+
+
+def _engine(name: str):
+    settings.use(name, "local[2]")
+
+
+def assert_tables_close(a, b, keys=()):
+    assert a.column_names == b.column_names
+    assert a.num_rows == b.num_rows
+    for col in a.column_names:
+        x, y = a[col].to_pylist(), b[col].to_pylist()
+        for i, (u, v) in enumerate(zip(x, y)):
+            if isinstance(u, float) or isinstance(v, float):
+                assert (u is None) == (v is None), (col, i, u, v)
+                if u is not None and not (math.isnan(u) and math.isnan(v)):
+                    assert math.isclose(u, v, rel_tol=REL, abs_tol=1e-12), (col, i, u, v)
+            else:
+                assert u == v, (col, i, u, v)
+
+
+# ---------------------------------------------------------------- one source of truth for the SQL
+def test_every_portable_sql_file_is_a_metric_file_and_transpiles():
+    names = set(db.sql_files())
+    for n in transpile.PORTABLE:
+        assert n in names, f"{n}.sql listed as portable but not in sql/"
+        out = transpile.file_sql(n)
+        assert "ASOF" not in out.upper() and "HUGEINT" not in out.upper() and "FSUM" not in out.upper(), n
+    # no Spark-only SQL copy anywhere: the Spark package holds no SQL files
+    pkg = Path(transpile.__file__).parent
+    assert not list(pkg.rglob("*.sql"))
+
+
+def test_constructs_without_a_spark_twin_are_refused_not_mistranslated():
+    with pytest.raises(CostbasisError, match="ASOF JOIN has no Spark twin"):
+        transpile.to_spark("SELECT * FROM a ASOF LEFT JOIN b ON a.t >= b.t")
+    assert "DECIMAL(38, 0)" in transpile.to_spark("SELECT 1::HUGEINT AS x")
+    assert "SUM(" in transpile.to_spark("SELECT fsum(x) FROM t").upper()
+
+
+@needs_spark
+def test_every_portable_file_runs_on_spark_like_duckdb(chains, spark):
+    """Each portable file, on Spark and on DuckDB over the same views, gives the same rows."""
+    from costbasis.bitcoin.schema import TABLES
+    from costbasis.engine.age_bands import cohort_table
+    from costbasis.prices import load_prices
+    from costbasis.engine.spark.hooks import run_sql
+    store = Store(chains[0].root)
+    cs = store.chain("bitcoin")
+    con, _ = db.connect(store, "bitcoin", schemas=TABLES)
+    prices = load_prices(store, "BTC")
+    db.register_arrow(con, "prices", prices)
+    db.register_arrow(con, "cohort_bands", cohort_table())
+    scratch = session.Scratch(store.root)
+    try:
+        session.register_chain(spark, store.root, cs, TABLES)
+        session.arrow_df(spark, prices, store.root, scratch).createOrReplaceTempView("prices")
+        session.arrow_df(spark, cohort_table(), store.root, scratch).createOrReplaceTempView("cohort_bands")
+        params = {"after": -1, "from_day": 14300, "to_day": 14500}
+        order = {"height_price_select": ("height_price", ["height"]),
+                 "cohort_lots_delta": ("event_lots", ["f_day", "c_day", "s_day", "price", "without_price"]),
+                 "cohort_events": (None, ["cohort", "day"]),
+                 "sopr": (None, ["day"])}
+        assert set(order) == set(transpile.PORTABLE), "a new portable file needs its check here"
+        for n in transpile.PORTABLE:
+            view, keys = order[n]
+            p = {k: v for k, v in params.items() if f"${k}" in db.sql_text(n)}
+            d = db.run(con, n, p).sort_by([(k, "ascending") for k in keys])
+            s_df = run_sql(spark, transpile.file_sql(n), p)
+            s = s_df.toArrow().sort_by([(k, "ascending") for k in keys])
+            assert d.num_rows > 0, n
+            # the same values; integer widths may differ (Spark DECIMAL(38,0) vs DuckDB HUGEINT)
+            assert_tables_close(d.cast(s.schema) if d.schema != s.schema else d, s)
+            if view:   # the next file reads this one's rows under the engine's view name
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM ({db.sql_text(n)})", p)
+                s_df.createOrReplaceTempView(view)
+    finally:
+        scratch.close()
+        con.close()
+
+
+# ---------------------------------------------------------------- builds
+@needs_spark
+def test_cohort_state_built_on_spark_equals_duckdb(chains, spark):
+    duck, sp = chains
+    _engine("duckdb")
+    want = {h: api.cohorts(duck, holder_split=h, quantiles="5,50,95") for h in ("hard", "logistic")}
+    want_urpd = api.urpd(duck, buckets=50)
+    want_bands = api.bands(duck)
+    _engine("spark")
+    assert not (sp.root / "bitcoin" / "_derived").exists()
+    got = api.cohorts(sp, holder_split="hard", quantiles="5,50,95")   # cold build: on Spark
+    _engine("duckdb")   # the derived state Spark built is read by the ordinary DuckDB engine
+    st = Store(sp.root)
+    got_logistic = api.cohorts(st, holder_split="logistic", quantiles="5,50,95")
+    assert want["hard"].num_rows > 1000
+    assert got.equals(want["hard"])            # integers and USD: the same exact state
+    # logistic weights, URPD and bands sum floats per call (DuckDB's thread order): 1e-9 relative
+    assert_tables_close(want["logistic"], got_logistic)
+    assert_tables_close(want_urpd, api.urpd(st, buckets=50))
+    assert_tables_close(want_bands, api.bands(st))
+    dd = sorted(p.name for p in (duck.root / "bitcoin" / "_derived" / "cohorts-BTC").iterdir())
+    ds = sorted(p.name for p in (sp.root / "bitcoin" / "_derived" / "cohorts-BTC").iterdir())
+    assert dd == ds   # the same derived files: every query command reads them unchanged
+
+
+@needs_spark
+def test_sopr_on_spark_equals_duckdb(chains, spark):
+    duck, sp = chains
+    _engine("duckdb")
+    want = api.sopr(duck)
+    _engine("spark")
+    try:
+        got = api.sopr(Store(sp.root))
+    finally:
+        _engine("duckdb")
+    assert want.num_rows > 300 and sum(x is not None for x in want["sopr"].to_pylist()) > 20
+    assert_tables_close(want, got)
+
+
+# ---------------------------------------------------------------- options
+def test_engine_options_are_checked_before_anything_runs(tmp_path):
+    p = run_cli("--engine", "sparky", "status", cache=tmp_path / "c")
+    assert p.returncode == 2 and p.stderr.strip().splitlines() == ["error: --engine 'sparky' is not one of: duckdb, spark"]
+    p = run_cli("--engine", "spark", "--spark-conf", "nokey", "status", cache=tmp_path / "c")
+    assert p.returncode == 2 and "--spark-conf 'nokey' is not key=value" in p.stderr
+    p = run_cli("--engine", "spark", "--spark-master", "http://x", "status", cache=tmp_path / "c")
+    assert p.returncode == 2 and "--spark-master 'http://x' is not a Spark master URL" in p.stderr
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(UsageError):
+        settings.parse_engine("postgres")
+
+
+def test_spark_without_java_is_one_line(chains, tmp_path):
+    """No java on PATH and no JAVA_HOME: one line, exit 1, no Py4J traceback, no state written."""
+    root = tmp_path / "c"
+    shutil.copytree(chains[0].root, root, ignore=shutil.ignore_patterns("_derived"))
+    env = {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
+    p = run_cli("--engine", "spark", "cohorts", cache=root, env=env)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.strip().splitlines()[-1].startswith("error: --engine spark needs Java 17")
+    assert "Traceback" not in p.stderr
+    assert not (root / "bitcoin" / "_derived" / "cohorts-BTC" / "state.json").exists()
+
+
+@needs_spark
+def test_cli_engine_spark_builds_state_other_commands_read(chains, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(chains[0].root, root, ignore=shutil.ignore_patterns("_derived"))
+    env = {"COSTBASIS_ENGINE": "spark", "COSTBASIS_SPARK_MASTER": "local[1]"}
+    p = run_cli("cohorts", "--format", "json", cache=root, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert (root / "bitcoin" / "_derived" / "cohorts-BTC" / "state.json").exists()
+    q = run_cli("cohorts", "--format", "json", cache=chains[0].root)
+    assert p.stdout == q.stdout
