@@ -1,4 +1,5 @@
-"""UTC day numbers (days since 1970-01-01) used by every cohort query.
+"""Dates, the one place: UTC day numbers (days since 1970-01-01), the strict YYYY-MM-DD parser
+every option goes through, and unix-time bounds of UTC days.
 
 As of date D means blocks with time <= D 23:59:59 UTC, i.e. floor(time / 86400) <= D.
 """
@@ -59,3 +60,24 @@ def fmt_day(day: int) -> str:
 
 def today_day() -> int:
     return (datetime.now(timezone.utc).date() - EPOCH).days
+
+
+def day_start(d: date) -> int:
+    """Unix time of 00:00 UTC on `d`."""
+    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
+
+
+def day_end(d: date) -> int:
+    """Start of the day after `d` (exclusive end), also for date.max."""
+    return day_start(d) + DAY
+
+
+def time_bounds(date_from, date_to) -> tuple[int, int]:
+    """[t_from, t_to) unix seconds covering the UTC days date_from..date_to (inclusive)."""
+    f = parse_date(date_from, "--from")
+    t = parse_date(date_to, "--to")
+    if f and t and f > t:
+        raise CostbasisError(f"--from {f} is after --to {t}")
+    t_from = day_start(f) if f else -(2**62)
+    t_to = day_end(t) if t else 2**62
+    return t_from, t_to

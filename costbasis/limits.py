@@ -60,7 +60,7 @@ def check_quantile_names(quantiles, option: str = "--quantiles") -> None:
 def check_dates(**options) -> None:
     """Parse every date option up front (option name -> value), before a store is opened: the
     engines parse them only after building their derived state, which is then written for nothing."""
-    from costbasis.engine.dates import parse_date
+    from costbasis.dates import parse_date
 
     for option, value in options.items():
         parse_date(value, option)

@@ -12,7 +12,8 @@ from flows_chain import flow_chain
 from flows_scenario import day
 
 from costbasis.flows import stored
-from costbasis.flows.context import day_start, open_flows
+from costbasis.dates import day_start
+from costbasis.flows.context import open_flows
 from costbasis.flows.whales import whale_deposits
 from costbasis.store import Store
 

@@ -10,17 +10,15 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
+from costbasis.dates import EPOCH, day_to_date, parse_date, today_day
 from costbasis.errors import CostbasisError
 
-EPOCH = date(1970, 1, 1)
 # The STH-MVRV window looks back this many days; 100 years covers any chain and keeps the
 # date arithmetic (day - window) inside Python's date range.
 MAX_WINDOW_DAYS = 36_525
 
 
 def _today() -> date:
-    from costbasis.engine.dates import today_day
-
     return day_to_date(today_day())
 
 
@@ -28,10 +26,6 @@ def check_window(window: int) -> int:
     if not 2 <= window <= MAX_WINDOW_DAYS:
         raise CostbasisError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
     return int(window)
-
-
-def day_to_date(day: int) -> date:
-    return EPOCH + timedelta(days=int(day))
 
 
 @dataclass
@@ -43,13 +37,6 @@ class DayInputs:
     sth_mvrv_window: list[float]        # STH-MVRV of the `window` days ending on the day
     dist_prices: np.ndarray | None = None   # live supply by creation price (None when not fetched)
     dist_supply: np.ndarray | None = None
-
-
-def parse_date(value: date | str | None, option: str = "--asof") -> date | None:
-    """A date from YYYY-MM-DD (or a date); a clear one-line error otherwise (engine.dates.parse_date)."""
-    from costbasis.engine.dates import parse_date as strict
-
-    return strict(value, option)
 
 
 class Session:

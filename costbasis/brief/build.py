@@ -8,12 +8,12 @@ from datetime import date
 
 from costbasis.brief import market, onchain
 from costbasis.brief.numbers import btc, pct, price, signed, usd
-from costbasis.engine.dates import parse_date
+from costbasis.dates import parse_date
 
 
 def build(store, asof: str | date | None = None, chain: str | None = None) -> dict:
     from costbasis.engine.context import open_chain
-    from costbasis.engine.dates import day_to_date
+    from costbasis.dates import day_to_date
 
     day = parse_date(asof, "--asof")
     if day is None:

@@ -13,7 +13,7 @@ from costbasis.context import catalog
 from costbasis.context.importer import series_meta
 from costbasis.context.query import day_values
 from costbasis.context.series import interval_label
-from costbasis.engine.dates import EPOCH
+from costbasis.dates import EPOCH
 
 DAY = 86400
 LOOKBACK_DAYS = 10   # a level (DXY) or an ETF session this far back still counts (weekends, holidays)

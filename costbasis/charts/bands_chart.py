@@ -67,23 +67,17 @@ def plot_bands(dates: Sequence[date], price: Sequence[float], realized: Mapping[
 
 def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, window: int = 365,
                 cohorts: Sequence[str] = DEFAULT_COHORTS, size: tuple[int, int] = DEFAULT_SIZE,
-                evm: Mapping | None = None) -> Path:
-    """Fetch cohort series (with `window` days of lead-in for the σ bands) and draw them.
-    evm: None for a Bitcoin chain, else the account-model options {method, token, asset}
-    (costbasis.bands.evm_inputs.EvmSession)."""
-    from costbasis.bands.inputs import EngineSession, parse_date
+                token: str | None = None, asset: str | None = None, method: str | None = None) -> Path:
+    """Fetch cohort series (with `window` days of lead-in for the σ bands) and draw them; on an EVM
+    chain token/asset/method choose the account-model engine's series (costbasis.engine.api.session)."""
     from costbasis.bands.sth_sigma import rolling_sigma_bands
+    from costbasis.dates import parse_date
+    from costbasis.engine import api
 
     check_png_path(out)
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    if evm is None:
-        session, unit = EngineSession(store, chain), None
-    else:
-        from costbasis.bands.evm_inputs import EvmSession
-
-        session, unit = EvmSession(store, chain, **evm), evm_unit(evm)
-    with session:
-        tip, name = session.last_date, session.chain
+    with api.session(store, chain, token=token, asset=asset, method=method) as session:
+        tip, name, unit, label = session.last_date, session.chain, session.price_unit, session.label
         last = min(last or tip, tip)
         first = first or (last - timedelta(days=365))
         if first > last:
@@ -107,18 +101,7 @@ def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, w
     keep = [i for i, d in enumerate(days) if first <= d <= last]
     pick = lambda seq: [seq[i] for i in keep]  # noqa: E731
     realized = {c: pick(col(c, "realized_price_usd")) for c in cohorts if c in by}
-    name = name if unit is None else f"{name} {unit} ({evm_method(evm)})"
+    name = f"{name}{label}"
     return plot_bands(pick(days), pick(col("all", "price_usd")), realized, {k: pick(list(v)) for k, v in sigma.items()},
                       out, f"{name}: price and holder cost basis, {days[keep[0]] if keep else first} to "
                       f"{days[keep[-1]] if keep else last} (STH σ window {window}d)", size, unit)
-
-
-def evm_unit(evm: Mapping) -> str:
-    """What EVM amounts and prices are of: ETH (the chain's coin) or the token's price series name."""
-    if evm.get("token"):
-        return f"{evm.get('asset') or 'token'}"
-    return evm.get("asset") or "ETH"
-
-
-def evm_method(evm: Mapping) -> str:
-    return "FIFO lots" if evm.get("method") == "fifo" else "avg cost"

@@ -23,7 +23,7 @@ def _series(store, metric: str, days: list[date]) -> tuple[np.ndarray | None, st
     """Daily values of the series holding `metric` with the most days in range (NaN where missing)."""
     from costbasis.context import catalog
     from costbasis.context.query import day_values
-    from costbasis.engine.dates import EPOCH
+    from costbasis.dates import EPOCH
 
     lo, hi = (days[0] - EPOCH).days, (days[-1] - EPOCH).days
     best, name = None, ""
@@ -41,7 +41,7 @@ def context_chart(store, chain: str | None, date_from, date_to, out: Path | str,
     import pyarrow.compute as pc
 
     from costbasis.engine.cohorts import cohort_series
-    from costbasis.engine.dates import parse_date
+    from costbasis.dates import parse_date
 
     check_png_path(out)
     f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")

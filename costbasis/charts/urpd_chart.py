@@ -104,23 +104,18 @@ def plot_urpd(bucket_low: Sequence[float], bucket_high: Sequence[float], supply:
 
 def urpd_chart(store, chain: str | None, asof, out: Path | str, price: float | None = None, span: float = 2.5,
                window: int = 365, size: tuple[int, int] = DEFAULT_SIZE, buckets: int = 150,
-               evm: dict | None = None) -> Path:
+               token: str | None = None, asset: str | None = None, method: str | None = None) -> Path:
     """Bands as of `asof` (costbasis.bands.assemble.bands) over log-spaced URPD buckets of the same
-    live cost-basis distribution. evm: None for Bitcoin, else {method, token, asset} of the
-    account-model engine (creation price = the holder's cost basis, as `costbasis urpd --chain`)."""
+    live cost-basis distribution (on an EVM chain the creation price is the holder's cost basis,
+    as `costbasis urpd --chain`; token/asset/method as there)."""
     from costbasis.bands.assemble import DEFAULT_QUANTILES, bands_for_day
-    from costbasis.bands.inputs import fetch_day, session_day
+    from costbasis.bands.inputs import session_day
+    from costbasis.engine import api
 
     check_png_path(out)
-    if evm is None:
-        day, unit, what = fetch_day(store, chain, asof, window, DEFAULT_QUANTILES, with_distribution=True), "BTC", ""
-    else:
-        from costbasis.bands.evm_inputs import EvmSession
-        from costbasis.charts.bands_chart import evm_method, evm_unit
-
-        with EvmSession(store, chain, **evm) as s:
-            day = session_day(s, asof, window, DEFAULT_QUANTILES, with_distribution=True)
-        unit, what = evm_unit(evm), f" {evm_unit(evm)} ({evm_method(evm)})"
+    with api.session(store, chain, token=token, asset=asset, method=method) as s:
+        day = session_day(s, asof, window, DEFAULT_QUANTILES, with_distribution=True)
+        unit, what = s.unit, s.label
     t = bands_for_day(day, price, window)
     meta = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
     p = float(meta["price_usd"])

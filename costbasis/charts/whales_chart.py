@@ -60,31 +60,16 @@ def plot_whales(table: pa.Table, out: Path | str, title: str = "", z_threshold: 
 
 
 def whales_chart(store, chain: str | None, date_from, date_to, out: Path | str,
-                 size: tuple[int, int] = DEFAULT_SIZE, evm: bool = False, **signal_options) -> Path:
-    """Fetch whale signals (costbasis.flows.whales.whale_signals, or with `evm`
-    costbasis.evm.flows.whale_signals with its min_amount/whale_amount/method/token/asset) and draw them."""
+                 size: tuple[int, int] = DEFAULT_SIZE, **whale_options) -> Path:
+    """Fetch daily whale signals (costbasis.engine.api.whales with `whale_options`: min_btc or
+    min_amount/whale_amount, min_usd, window, z, token, asset, method) and draw them."""
+    from costbasis.engine import api
+
     check_png_path(out)
-    if evm:
-        from costbasis.charts.bands_chart import evm_unit
-        from costbasis.evm.flows import whale_signals
-
-        unit, amount = evm_unit(signal_options), signal_options.get("min_amount", 1000.0)
-    else:
-        try:
-            from costbasis.flows.whales import whale_signals
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("costbasis.flows"):
-                raise CostbasisError("whale signals are not available in this build (costbasis.flows.whales missing)") from None
-            raise
-        unit, amount = "BTC", signal_options.get("min_btc", 100)
-    from costbasis.bands.inputs import parse_date
-
-    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    t = whale_signals(store, chain, first, last, **signal_options)
-    what = (f"≥ {signal_options['min_usd']:,.0f} USD" if signal_options.get("min_usd")
-            else f"≥ {amount:g} {unit}")
+    t = api.whales(store, chain, date_from=date_from, date_to=date_to, **whale_options)
+    what = (t.schema.metadata or {}).get(b"threshold", b"").decode()
     title = ""
     if t.num_rows:
         d = t["date"].to_pylist()
         title = f"Whale deposits to exchanges ({what} per transaction), {min(d)} to {max(d)}"
-    return plot_whales(t, out, title, z_threshold=signal_options.get("z", 2.0), size=size)
+    return plot_whales(t, out, title, z_threshold=whale_options.get("z", 2.0), size=size)

@@ -48,7 +48,7 @@ def brief_cmd(
     from costbasis.brief.build import build
     from costbasis.brief.render import render
     from costbasis.cli.output import write_out
-    from costbasis.engine.dates import parse_date
+    from costbasis.dates import parse_date
 
     parse_date(asof, "--asof")
     text = render(build(store_from(ctx), asof, chain), fmt)

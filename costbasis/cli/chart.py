@@ -8,9 +8,8 @@ from typing import Optional
 import typer
 
 from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
-from costbasis.engine.family import EVM, bitcoin_only, pick_engine
 from costbasis.cli.common import store_from
-from costbasis.limits import AMOUNT_MAX, BTC_SUPPLY_MAX, SPAN_MAX, USD_MAX, Z_MAX, check_dates, check_price, check_range
+from costbasis.limits import SPAN_MAX, check_dates, check_price, check_range
 from costbasis.errors import CostbasisError
 
 chart_app = typer.Typer(
@@ -29,17 +28,6 @@ MethodOpt = typer.Option(None, "--method", help=METHOD_HELP)
 
 def _done(path: Path) -> None:
     typer.echo(f"wrote {path}")
-
-
-def _engine(ctx: typer.Context, chain, token, asset, method, **evm_only):
-    """(store, chain, evm options or None): the account-model engine on an EVM chain, else Bitcoin."""
-    store = store_from(ctx)
-    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method}, **evm_only)
-    if family != EVM:
-        return store, chain, None
-    if method not in (None, "avg", "fifo"):
-        raise CostbasisError(f"--method must be avg or fifo, got {method!r}")
-    return store, chain, {"method": method or "avg", "token": token, "asset": asset}
 
 
 @chart_app.command("bands")
@@ -72,8 +60,8 @@ def bands_cmd(
     names = tuple(check_cohort(c.strip()) for c in cohorts.split(",") if c.strip())
     if not names:
         raise CostbasisError("--cohorts: name at least one cohort, e.g. sth,lth")
-    store, chain, evm = _engine(ctx, chain, token, asset, method)
-    _done(bands_chart(store, chain, date_from, date_to, out, window, names, (width, height), evm=evm))
+    _done(bands_chart(store_from(ctx), chain, date_from, date_to, out, window, names, (width, height),
+                      token=token, asset=asset, method=method))
 
 
 @chart_app.command("urpd")
@@ -102,8 +90,8 @@ def urpd_cmd(
     check_price(price)
     if not (check_range(span, "--span", SPAN_MAX, positive=True) > 1):
         raise CostbasisError("--span must be greater than 1")
-    store, chain, evm = _engine(ctx, chain, token, asset, method)
-    _done(urpd_chart(store, chain, asof, out, price, span, window, (width, height), evm=evm))
+    _done(urpd_chart(store_from(ctx), chain, asof, out, price, span, window, (width, height),
+                     token=token, asset=asset, method=method))
 
 
 @chart_app.command("whales")
@@ -132,28 +120,9 @@ def whales_cmd(
     """
     from costbasis.charts.whales_chart import whales_chart
 
-    check_dates(**{"--from": date_from, "--to": date_to})
-    check_range(min_btc, "--min-btc", BTC_SUPPLY_MAX, unit=" BTC (the whole supply)")
-    check_range(min_usd, "--min-usd", USD_MAX, unit=" USD")
-    check_range(min_amount, "--min-amount", AMOUNT_MAX)
-    check_range(whale_amount, "--whale-amount", AMOUNT_MAX)
-    check_range(z, "--z", Z_MAX)
-    store, chain, evm = _engine(ctx, chain, token, asset, method,
-                                **{"--min-amount": min_amount, "--whale-amount": whale_amount})
-    if evm is not None:
-        bitcoin_only(EVM, **{"--min-btc (use --min-amount)": min_btc})
-        if min_amount is not None and min_usd is not None:
-            raise CostbasisError("use either --min-amount or --min-usd, not both")
-        evm.update(min_amount=1000.0 if min_amount is None else min_amount, min_usd=min_usd,
-                   whale_amount=10_000.0 if whale_amount is None else whale_amount)
-        _done(whales_chart(store, chain, date_from, date_to, out, (width, height), evm=True,
-                           window=window, z=z, **evm))
-        return
-    min_btc = 100 if min_btc is None else min_btc
-    if min_usd is not None:
-        min_btc = None
-    _done(whales_chart(store, chain, date_from, date_to, out, (width, height),
-                       min_btc=min_btc, min_usd=min_usd, window=window, z=z))
+    _done(whales_chart(store_from(ctx), chain, date_from, date_to, out, (width, height), min_btc=min_btc,
+                       min_usd=min_usd, min_amount=min_amount, whale_amount=whale_amount, window=window, z=z,
+                       token=token, asset=asset, method=method))
 
 
 @chart_app.command("context")

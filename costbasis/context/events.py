@@ -21,7 +21,7 @@ from datetime import date
 import pyarrow as pa
 
 from costbasis.engine import budget
-from costbasis.engine.dates import EPOCH, fmt_day, parse_day
+from costbasis.dates import EPOCH, fmt_day, parse_day
 from costbasis.engine.db import register_arrow, run
 from costbasis.errors import CostbasisError, UsageError
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from costbasis.context.join import parse_with
 from costbasis.context.query import UNITS, by_period
-from costbasis.engine.dates import parse_day
+from costbasis.dates import parse_day
 from costbasis.errors import CostbasisError, UsageError
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from costbasis.bitcoin.regtest import ChainBuilder, InsufficientFunds, Wallet
-from costbasis.demo.scenario import DAY, Scenario, day_start, price_path, top_day
+from costbasis.dates import day_start
+from costbasis.demo.scenario import DAY, Scenario, price_path, top_day
 
 COIN = 100_000_000
 HOT_LOW, HOT_TARGET, HOT_HIGH = 60, 150, 400   # exchange hot-wallet float, BTC

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -103,6 +103,3 @@ def top_day(sc: Scenario) -> int:
     """Days since the first active day of the scenario's top."""
     return round(HEAD_ANCHORS[1][0] * (sc.days - 1 - TAIL_DAYS))
 
-
-def day_start(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())

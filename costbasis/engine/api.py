@@ -186,15 +186,56 @@ def whales(store, chain: str | None = None, *, date_from=None, date_to=None, min
                 "method": method or "avg", "token": token, "asset": asset}
         if deposits:
             return evm_deposits(store, chain, date_from, date_to, **opts)
-        return whale_signals(store, chain, date_from, date_to, window=window, z=z, **opts)
+        t = whale_signals(store, chain, date_from, date_to, window=window, z=z, **opts)
+        unit = amount_unit(store, chain, token=token, asset=asset)
+        return _with_threshold(t, min_usd, opts["min_amount"], unit)
     from costbasis.flows.whales import whale_deposits, whale_signals
     if min_btc is not None and min_usd is not None:
         raise UsageError("use either --min-btc or --min-usd, not both")
     mb = 100 if min_btc is None else min_btc
     if deposits:
         return whale_deposits(store, chain=chain, date_from=date_from, date_to=date_to, min_btc=mb, min_usd=min_usd)
-    return whale_signals(store, chain=chain, date_from=date_from, date_to=date_to, min_btc=mb, min_usd=min_usd,
-                         window=window, z=z)
+    t = whale_signals(store, chain=chain, date_from=date_from, date_to=date_to, min_btc=mb, min_usd=min_usd,
+                      window=window, z=z)
+    return _with_threshold(t, min_usd, mb, "BTC")
+
+
+def _with_threshold(t: pa.Table, min_usd, min_amount, unit: str) -> pa.Table:
+    """Daily whale rows carry what a deposit had to reach, for titles (schema metadata `threshold`)."""
+    what = f"≥ {min_usd:,.0f} USD" if min_usd else f"≥ {min_amount:g} {unit}"
+    return t.replace_schema_metadata({**(t.schema.metadata or {}), b"threshold": what.encode()})
+
+
+def session(store, chain: str | None = None, *, token: str | None = None, asset: str | None = None,
+            method: str | None = None):
+    """An open cohort session of either family, for callers that need several days of one chain
+    (charts, dashboards): `cohort_table(first, last, quantiles)`, `distribution(day)`, `chain`,
+    `first_date`, `last_date`, plus `unit` (what amounts are of: BTC, ETH or the token's asset),
+    `price_unit` (None when prices are plain USD per BTC, else the unit) and `label` (e.g.
+    " ETH (FIFO lots)" on an EVM chain, "" on Bitcoin). Use it as a context manager."""
+    store = _store(store)
+    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
+    if family == EVM:
+        from costbasis.bands.evm_inputs import EvmSession
+        if method not in (None, "avg", "fifo"):
+            raise CostbasisError(f"--method must be avg or fifo, got {method!r}")
+        s = EvmSession(store, chain, method=method or "avg", token=token, asset=asset)
+        s.unit = amount_unit(store, chain, token=token, asset=asset)
+        s.price_unit = s.unit
+        s.label = f" {s.unit} ({'FIFO lots' if method == 'fifo' else 'avg cost'})"
+        return s
+    from costbasis.bands.inputs import EngineSession
+    s = EngineSession(store, chain)
+    s.unit, s.price_unit, s.label = "BTC", None, ""
+    return s
+
+
+def amount_unit(store, chain: str | None = None, *, token: str | None = None, asset: str | None = None) -> str:
+    """What a chain's amounts are of: BTC on Bitcoin; ETH, or the token's price series name, on EVM."""
+    family, _ = pick_engine(_store(store), chain, **{"--token": token, "--asset": asset})
+    if family != EVM:
+        return "BTC"
+    return (asset or "token") if token else (asset or "ETH")
 
 
 def status(store) -> pa.Table:

@@ -19,7 +19,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import COHORTS, cohort_table
 from costbasis.engine.cohort_state import live_for_days
 from costbasis.engine.context import ChainContext, open_chain
-from costbasis.engine.dates import EPOCH, fmt_day, parse_day, today_day
+from costbasis.dates import EPOCH, fmt_day, parse_day, today_day
 from costbasis.errors import CostbasisError
 
 HOLDER_SPLITS = ("hard", "logistic")

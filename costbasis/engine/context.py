@@ -19,7 +19,7 @@ from costbasis.bitcoin.schema import TABLES
 from costbasis.engine import db
 from costbasis.engine.cohort_state import CohortState, attach
 from costbasis.engine.age_bands import cohort_table
-from costbasis.engine.dates import fmt_day
+from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError
 from costbasis.prices import load_prices
 

@@ -7,7 +7,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
 from costbasis.engine.context import ChainContext, open_chain
-from costbasis.engine.dates import parse_day
+from costbasis.dates import parse_day
 
 
 def asof_day(ctx: ChainContext, asof) -> int:

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.context import open_chain
-from costbasis.engine.dates import fmt_day, parse_day
+from costbasis.dates import fmt_day, parse_day
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError
 

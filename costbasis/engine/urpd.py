@@ -10,7 +10,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
 from costbasis.engine.context import open_chain
 from costbasis.engine.cost_basis import asof_day
-from costbasis.engine.dates import fmt_day
+from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError
 
 MAX_BUCKETS = 100_000

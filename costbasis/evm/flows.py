@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from costbasis.engine import db
-from costbasis.engine.dates import DAY, EPOCH, parse_day
+from costbasis.dates import DAY, EPOCH, parse_day
 from costbasis.errors import CostbasisError
 from costbasis.evm.holdings import DEFAULT_CHAIN, normalize_token, open_evm
 from costbasis.evm.ingest import SCHEMAS

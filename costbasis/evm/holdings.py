@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import cohort_table
-from costbasis.engine.dates import DAY, fmt_day, parse_day
+from costbasis.dates import DAY, fmt_day, parse_day
 from costbasis.errors import CostbasisError
 from costbasis.evm.avg_cost import walk_avg
 from costbasis.evm.fifo import walk_fifo

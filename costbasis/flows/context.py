@@ -8,14 +8,12 @@ the chain tip on open: the chain is scanned only for blocks those tables have no
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 
 import duckdb
 import pyarrow as pa
 
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, sql_text
-from costbasis.engine.dates import parse_date
 from costbasis.errors import CostbasisError
 from costbasis.flows.stored import flow_tables, register
 from costbasis.labels.dataset import exchange_scripts
@@ -34,31 +32,6 @@ def load_btc_prices(store: Store, required: bool = False) -> pa.Table:
         if required:
             raise
         return PRICES.empty_table()
-
-
-def parse_day(value: str | date | None, what: str) -> date | None:
-    """The engine's strict YYYY-MM-DD parser (one date rule for every command)."""
-    return parse_date(value, what)
-
-
-def day_start(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
-
-
-def day_end(d: date) -> int:
-    """Start of the day after `d` (exclusive end), also for date.max."""
-    return day_start(d) + 86400
-
-
-def time_bounds(date_from, date_to) -> tuple[int, int]:
-    """[t_from, t_to) unix seconds covering the UTC days date_from..date_to (inclusive)."""
-    f = parse_day(date_from, "--from")
-    t = parse_day(date_to, "--to")
-    if f and t and f > t:
-        raise CostbasisError(f"--from {f} is after --to {t}")
-    t_from = day_start(f) if f else -(2**62)
-    t_to = day_end(t) if t else 2**62
-    return t_from, t_to
 
 
 def open_flows(store: Store, chain: str | None = None, threads: int | None = None,

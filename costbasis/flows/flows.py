@@ -7,7 +7,8 @@ import pyarrow as pa
 
 from costbasis.engine.db import run, sql_text
 from costbasis.errors import CostbasisError
-from costbasis.flows.context import open_flows, time_bounds
+from costbasis.dates import time_bounds
+from costbasis.flows.context import open_flows
 from costbasis.store import Store
 
 UNITS = ("day", "hour")

@@ -16,7 +16,8 @@ import pyarrow as pa
 from costbasis.engine.db import register_arrow, run
 from costbasis.errors import CostbasisError
 from costbasis.flows.age_bands import age_bands_table
-from costbasis.flows.context import day_end, day_start, open_flows, parse_day, time_bounds
+from costbasis.dates import day_end, day_start, parse_date, time_bounds
+from costbasis.flows.context import open_flows
 from costbasis.store import Store
 
 WHALE_HOLDING_BTC = 1000
@@ -70,7 +71,7 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     """Per UTC day: whale_deposit_usd, whale_deposit_btc, deposit_count, zscore (vs the previous
     `window` days) and signal (z >= `z` on a day with deposits; see sql/whales_daily.sql)."""
     _check(min_btc, min_usd, window, z)
-    f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
+    f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if f and t and f > t:
         raise CostbasisError(f"--from {f} is after --to {t}")
     con, _ = open_flows(store, chain, threads=threads, require_prices=True)
