@@ -16,7 +16,7 @@ import pytest
 
 from conftest import run_cli
 from costbasis.engine import api, db
-from costbasis.engine.spark import session, settings, transpile
+from costbasis.engine.spark import hooks, session, settings, transpile
 from costbasis.errors import CostbasisError, UsageError
 from costbasis.store import Store
 from engine_fixtures import build
@@ -140,7 +140,10 @@ def test_cohort_state_built_on_spark_equals_duckdb(chains, spark):
     want_bands = api.bands(duck)
     _engine("spark")
     assert not (sp.root / "bitcoin" / "_derived").exists()
+    before = dict(hooks.RUNS)
     got = api.cohorts(sp, holder_split="hard", quantiles="5,50,95")   # cold build: on Spark
+    for t in ("__hp_new", "__lots_delta", "__events_delta"):
+        assert hooks.RUNS.get(t, 0) == before.get(t, 0) + 1, t
     _engine("duckdb")   # the derived state Spark built is read by the ordinary DuckDB engine
     st = Store(sp.root)
     got_logistic = api.cohorts(st, holder_split="logistic", quantiles="5,50,95")
@@ -162,7 +165,9 @@ def test_sopr_on_spark_equals_duckdb(chains, spark):
     want = api.sopr(duck)
     _engine("spark")
     try:
+        n = hooks.RUNS.get("sopr", 0)
         got = api.sopr(Store(sp.root))
+        assert hooks.RUNS["sopr"] == n + 1
     finally:
         _engine("duckdb")
     assert want.num_rows > 300 and sum(x is not None for x in want["sopr"].to_pylist()) > 20
@@ -204,3 +209,39 @@ def test_cli_engine_spark_builds_state_other_commands_read(chains, tmp_path):
     assert (root / "bitcoin" / "_derived" / "cohorts-BTC" / "state.json").exists()
     q = run_cli("cohorts", "--format", "json", cache=chains[0].root)
     assert p.stdout == q.stdout
+
+
+# ---------------------------------------------------------------- flows, whale deposits
+@needs_spark
+def test_flow_tables_and_whale_deposits_built_on_spark_equal_duckdb(tmp_path_factory, tmp_path, spark):
+    from flows_chain import flow_chain
+    from costbasis.flows import stored
+    from costbasis.flows.context import open_flows
+    from costbasis.flows.flows import exchange_flows
+    from costbasis.flows.whales import whale_deposits
+    fc = flow_chain(tmp_path_factory)   # built once per session (shared with the flows tests)
+    chain = "bitcoin-regtest"
+    sp = tmp_path / "spark"
+    shutil.copytree(fc.expanded, sp, ignore=shutil.ignore_patterns("flows"))
+    assert not (sp / chain / "_derived" / "flows").exists()
+    _engine("duckdb")
+    want_flows, want_whales = exchange_flows(Store(fc.expanded)), whale_deposits(Store(fc.expanded))
+    con, _ = open_flows(Store(fc.expanded), chain)
+    want_tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in stored.TABLES}
+    _engine("spark")
+    try:
+        before = dict(hooks.RUNS)
+        got_flows = exchange_flows(Store(sp))   # cold build of the flow tables: on Spark
+        for f in hooks.FLOW_FILES:
+            assert hooks.RUNS.get(f, 0) > before.get(f, 0), f
+    finally:
+        _engine("duckdb")
+    assert (sp / chain / "_derived" / "flows" / "state.json").exists()
+    st = Store(sp)
+    con, _ = open_flows(st, chain)
+    got_tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in stored.TABLES}
+    assert all(want_tables[t] for t in stored.TABLES)
+    assert got_tables == want_tables   # the same stored rows
+    assert_tables_close(want_flows, got_flows)
+    assert want_whales.num_rows > 0
+    assert_tables_close(want_whales, whale_deposits(st))

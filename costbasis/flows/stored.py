@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costbasis.engine.db import register_arrow, register_files, sql_text
+from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.store import Store
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
@@ -182,7 +183,7 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
     """COPY (query) to `path` atomically (temp name beside it, renamed), stamped, fixed writer settings."""
     def write(tmp: str) -> None:
         con.execute("SET preserve_insertion_order = true")   # the ORDER BY is what makes files reproducible
-        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
+        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, USE_TMP_FILE false, "
                     "KV_METADATA {'costbasis.flows': $stamp})", dict(params, path=tmp, stamp=stamp))
     _atomic_write(path, ".parquet", write)
 
@@ -215,10 +216,12 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_fil
         steps[name] = steps.get(name, 0.0) + now - t
         t = now
     p = {"h_from": h_from, "h_to": h_to}
-    con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
+    if not spark_hooks.create(con, "flows_exchange_txs", {"h_lo": h_from, "h_hi": h_to}):   # --engine spark
+        con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
     _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamp)
     lap("exchange_txs")
-    con.execute(sql_text("whales_source_keys"), p)
+    if not spark_hooks.create(con, "whales_source_keys", p):
+        con.execute(sql_text("whales_source_keys"), p)
     lap("source_keys")
     _copy(con, _SELECT["deposit_sources"].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
           p, out["deposit_sources"], stamp)
@@ -386,7 +389,8 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
               and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
         _register_clusters(store, con, chain)
         try:
-            state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
+            with spark_hooks.flows_build(store, chain, xlabels):
+                state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
         except OSError:   # read-only or full cache: the query still works, it just is not kept
             return _build_private(store, con, chain, want, tip, t0)
     return FlowTables(_files_of(ds, state), state, "extended" if extend and ok else "rebuilt",

@@ -28,6 +28,14 @@ COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "
                  "__events_delta": ()}
 
 
+# how many tables each hook computed on Spark in this process (tests and the bench check it)
+RUNS: dict[str, int] = {}
+
+
+def _ran(name: str) -> None:
+    RUNS[name] = RUNS.get(name, 0) + 1
+
+
 def enabled() -> bool:
     return settings.current().spark
 
@@ -76,6 +84,7 @@ def offload(con, name: str, sql: str, params) -> bool:
     for view in COHORT_TABLES[name]:
         df.createOrReplaceTempView(view)
     session.to_duckdb(con, name, df, c.scratch)
+    _ran(name)
     return True
 
 
@@ -100,7 +109,79 @@ def sopr(ctx, store, params: dict) -> pa.Table | None:
         hp = run_sql(spark, transpile.file_sql("height_price_select"), {"after": -1}).persist()
         hp.createOrReplaceTempView("height_price")
         out = run_sql(spark, transpile.file_sql("sopr"), params).toArrow()
+        _ran("sopr")
         hp.unpersist()
         return out
     finally:
         scratch.close()
+
+
+# ---------------------------------------------------------------- flows and whale deposits
+# Flow tables (flows/stored.py) are built in committed steps of height ranges; with --engine spark
+# each step's exchange-flow transactions (sql/flows/flows_exchange_txs.sql) and deposit sources'
+# keys (sql/whales/whales_source_keys.sql) are computed by Spark over the store's files and handed
+# to DuckDB as the temp tables the SQL files create. The balance bookkeeping keyed by DuckDB's
+# hash() (whales_balance_delta, whales_source_balances) stays on DuckDB: Spark's hash differs.
+_flows: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_flows", default=None)
+FLOW_FILES = ("flows_exchange_txs", "whales_source_keys")
+
+
+class _Flows:
+    def __init__(self, store, chain: str, xlabels: pa.Table):
+        from costbasis.bitcoin.schema import TABLES
+        from costbasis.engine.spark import session
+        self.spark = session.get()
+        self.scratch = session.Scratch(store.root)
+        session.register_chain(self.spark, store.root, store.chain(chain), TABLES,
+                               tables=("blocks", "outputs", "inputs"))
+        session.arrow_df(self.spark, xlabels.select(["script", "entity", "address"]), store.root,
+                         self.scratch).createOrReplaceTempView("xlabels")
+        path = store.dataset_path("clusters", chain)
+        if path.is_file():
+            df = self.spark.read.parquet(session.file_url(store.root, path, self.spark)) \
+                .selectExpr("script", "CAST(cluster AS BIGINT) AS cluster", "CAST(address AS STRING) AS address")
+        else:
+            df = self.spark.sql("SELECT CAST(NULL AS BINARY) AS script, CAST(NULL AS BIGINT) AS cluster, "
+                                "CAST(NULL AS STRING) AS address WHERE false")
+        df.createOrReplaceTempView("clusters")
+        self.tables = {}
+
+
+@contextmanager
+def flows_build(store, chain: str, xlabels: pa.Table):
+    if not enabled():
+        yield
+        return
+    c = _Flows(store, chain, xlabels)
+    token = _flows.set(c)
+    try:
+        yield
+    finally:
+        _flows.reset(token)
+        for df in c.tables.values():
+            df.unpersist()
+        c.scratch.close()
+
+
+def create(con, name: str, params: dict) -> bool:
+    """Run sql/<name>.sql (a CREATE TEMP TABLE t AS SELECT ...) on Spark: DuckDB temp table t and
+    Spark view t hold the result. False: not in a Spark flows build, DuckDB runs the file."""
+    c = _flows.get()
+    if c is None or name not in FLOW_FILES:
+        return False
+    import sqlglot
+    import sqlglot.expressions as exp
+    from costbasis.engine import db
+    from costbasis.engine.spark import session, transpile
+    tree = sqlglot.parse_one(db.sql_text(name), read="duckdb")
+    assert isinstance(tree, exp.Create), name
+    table = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
+    df = run_sql(c.spark, transpile.to_spark(tree.expression.sql(dialect="duckdb")), params).persist()
+    old = c.tables.pop(table, None)   # the previous step's table of this name is not read again
+    if old is not None:
+        old.unpersist()
+    c.tables[table] = df
+    df.createOrReplaceTempView(table)
+    session.to_duckdb(con, table, df, c.scratch)
+    _ran(name)
+    return True
