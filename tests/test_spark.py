@@ -245,3 +245,53 @@ def test_flow_tables_and_whale_deposits_built_on_spark_equal_duckdb(tmp_path_fac
     assert_tables_close(want_flows, got_flows)
     assert want_whales.num_rows > 0
     assert_tables_close(want_whales, whale_deposits(st))
+
+
+# ---------------------------------------------------------------- common-input clustering
+@needs_spark
+def test_clustering_on_spark_equals_duckdb(tmp_path_factory, tmp_path, spark):
+    import pyarrow.parquet as pq
+    from flows_chain import flow_chain
+    from costbasis.labels.expand import expand_labels
+    fc = flow_chain(tmp_path_factory)
+    chain = "bitcoin-regtest"
+    roots = {}
+    results = {}
+    for engine in ("duckdb", "spark"):
+        root = tmp_path / engine
+        shutil.copytree(fc.raw, root)
+        _engine(engine)
+        n = hooks.RUNS.get("clusters", 0)
+        try:
+            results[engine] = expand_labels(Store(root), chain)
+        finally:
+            _engine("duckdb")
+        assert hooks.RUNS.get("clusters", 0) == n + (engine == "spark")
+        roots[engine] = root
+    a, b = results["duckdb"], results["spark"]
+    assert a.clusters > 0 and (a.clusters, a.addresses, a.conflicts) == (b.clusters, b.addresses, b.conflicts)
+    assert a.common_input.equals(b.common_input) and a.counts.equals(b.counts)
+    st = {e: Store(r) for e, r in roots.items()}
+    ca = pq.read_table(st["duckdb"].dataset_path("clusters", chain))
+    cb = pq.read_table(st["spark"].dataset_path("clusters", chain))
+    assert ca.num_rows > 0 and ca.equals(cb)   # same scripts, same cluster numbers
+
+
+@needs_spark
+def test_connected_components_loop_on_long_paths_and_stars(spark):
+    import random
+    from costbasis.labels import unionfind as uf
+    import numpy as np
+    rng = random.Random(5)
+    edges = [(i, i + 1) for i in range(0, 300)]                      # one long path: many rounds
+    edges += [(1000, 1000 + k) for k in range(1, 50)]                # a star
+    edges += [(rng.randrange(2000, 2400), rng.randrange(2000, 2400)) for _ in range(300)]
+    rng.shuffle(edges)
+    edges = [(b, a) if rng.random() < 0.5 else (a, b) for a, b in edges]
+    df = spark.createDataFrame(edges, "a long, b long")
+    got = {r["v"]: r["label"] for r in hooks.components(spark, df).collect()}
+    parent = np.arange(2400, dtype=np.int64)
+    uf.union(parent, np.array([a for a, _ in edges]), np.array([b for _, b in edges]))
+    want = {v: int(uf.roots(parent, v, v + 1)[0]) for v in got}
+    assert set(got) == {x for e in edges for x in e}
+    assert got == want and got[300] == 0

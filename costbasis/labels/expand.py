@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, run, sql_text
+from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError
 from costbasis.flows.stored import CLUSTERS_META, hash_probe, labels_fingerprint
 from costbasis.flows.stored import files_view as register_files
@@ -78,7 +79,7 @@ class ExpandResult:
 def _copy(con, query: str, params: dict, path: Path, stamp: str) -> None:
     def write(tmp: str) -> None:
         con.execute("SET preserve_insertion_order = true")   # the ORDER BY makes files reproducible
-        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, "
+        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, USE_TMP_FILE false, "
                     "KV_METADATA {'costbasis.labels': $stamp})", dict(params, path=tmp, stamp=stamp))
     _atomic_write(path, ".parquet", write)
 
@@ -188,15 +189,17 @@ def _cluster(store: Store, con, cs, tip, cj_min_inputs: int, cj_min_equal: int, 
     parent_name = f"parent-{gen:08d}.i64"
     uf.grow_parents(ds.path / st["parent"] if st and n0 else None, ds.path / parent_name, n0, n1)
     parent = uf.open_parents(ds.path / parent_name, n1, write=True)
-    edges = 0
-    rel = con.sql(sql_text("labels_cluster_edges"))   # streamed in record batches, not fetched whole
-    reader = (getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader)(uf.CHUNK)
-    for batch in reader:
-        a = batch.column(0).to_numpy()
-        b = batch.column(1).to_numpy()
-        edges += len(a)
-        uf.union(parent, a, b)
-        uf.release(parent)
+    edges = spark_hooks.union_components(con, sql_text("labels_cluster_edges"), parent, store.root)
+    if edges is None:   # not --engine spark
+        edges = 0
+        rel = con.sql(sql_text("labels_cluster_edges"))   # streamed in record batches, not fetched whole
+        reader = (getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader)(uf.CHUNK)
+        for batch in reader:
+            a = batch.column(0).to_numpy()
+            b = batch.column(1).to_numpy()
+            edges += len(a)
+            uf.union(parent, a, b)
+            uf.release(parent)
     if n1:
         parent.flush()
         uf.release(parent)
@@ -238,7 +241,7 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
         def write(tmp: str) -> None:
             con.execute("SET preserve_insertion_order = true")
             con.execute(f"COPY ({_body('labels_cluster_out')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
-                        "ROW_GROUP_SIZE 16384, KV_METADATA {'costbasis.clusters': $digest})",
+                        "ROW_GROUP_SIZE 16384, USE_TMP_FILE false, KV_METADATA {'costbasis.clusters': $digest})",
                         {"path": tmp, "digest": digest})
         _atomic_write(path, ".parquet", write)
     finally:
