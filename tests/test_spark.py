@@ -201,10 +201,11 @@ def test_spark_without_java_is_one_line(chains, tmp_path):
 
 @needs_spark
 def test_cli_engine_spark_builds_state_other_commands_read(chains, tmp_path):
+    """The real CLI with COSTBASIS_ENGINE=spark and the store given as a file:// URL."""
     root = tmp_path / "c"
     shutil.copytree(chains[0].root, root, ignore=shutil.ignore_patterns("_derived"))
     env = {"COSTBASIS_ENGINE": "spark", "COSTBASIS_SPARK_MASTER": "local[1]"}
-    p = run_cli("cohorts", "--format", "json", cache=root, env=env, timeout=300)
+    p = run_cli("--cache", root.as_uri(), "cohorts", "--format", "json", env=env, timeout=300)   # a file:// URL
     assert p.returncode == 0, p.stderr
     assert (root / "bitcoin" / "_derived" / "cohorts-BTC" / "state.json").exists()
     q = run_cli("cohorts", "--format", "json", cache=chains[0].root)
@@ -295,3 +296,21 @@ def test_connected_components_loop_on_long_paths_and_stars(spark):
     want = {v: int(uf.roots(parent, v, v + 1)[0]) for v in got}
     assert set(got) == {x for e in edges for x in e}
     assert got == want and got[300] == 0
+
+
+@needs_spark
+def test_store_url_maps_committed_files_into_a_lake_copy(chains, spark):
+    cs = chains[0].chain("bitcoin")
+    f = cs.files("blocks")[0]
+    assert session.file_url(chains[0].root, f, spark) == f.resolve().as_uri()
+    spark.conf.set("spark.costbasis.storeUrl", "s3a://bucket/prefix/")
+    try:
+        assert session.file_url(chains[0].root, f, spark) == f"s3a://bucket/prefix/bitcoin/blocks/{f.name}"
+    finally:
+        spark.conf.unset("spark.costbasis.storeUrl")
+
+
+def test_cache_url_forms():
+    assert settings.cache_path(Path("file:///tmp/a%20b")) == Path("/tmp/a b")
+    with pytest.raises(UsageError, match="storeUrl"):
+        settings.cache_path("s3://bucket/cache")

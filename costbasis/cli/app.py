@@ -56,6 +56,7 @@ def main_options(
     b = budget.configure(memory_limit, threads)
     from costbasis.engine.spark import settings as engine_settings
     engine_settings.configure(engine, spark_master, spark_conf)
+    cache = engine_settings.cache_path(cache)   # a file:// URL is the folder it names
     ctx.obj = {"cache": cache or Path("parquet_cache"), "budget": b}
 
 

@@ -81,3 +81,23 @@ def current() -> EngineSettings:
 def use(engine: str, master: str | None = None, conf=None) -> EngineSettings:
     """For library callers and tests: switch engines in-process."""
     return configure(engine, master, conf)
+
+
+def cache_path(cache):
+    """`--cache` as given: a folder, or a file:// URL of one. The manifest (the commit point) is read
+    and written locally; for Spark reading a copy of the store in a data lake, give its URL as
+    `--spark-conf spark.costbasis.storeUrl=s3a://bucket/prefix` (or hdfs://...)."""
+    if cache is None:
+        return None
+    text = str(cache)
+    if text.startswith("file:"):
+        from pathlib import Path
+        from urllib.parse import unquote, urlparse
+        u = urlparse(text if "://" in text else "file://" + text[len("file:"):])
+        if u.netloc not in ("", "localhost"):
+            raise UsageError(f"--cache {text!r}: a file:// URL must name a local folder")
+        return Path(unquote(u.path))
+    if "://" in text or text.startswith(("s3:", "s3a:", "hdfs:", "gs:", "abfs:")):
+        raise UsageError(f"--cache {text!r}: the store is a local folder (or file:// URL); for Spark over a "
+                         "copy in a data lake use --spark-conf spark.costbasis.storeUrl=URL")
+    return cache
