@@ -24,6 +24,8 @@ _cold: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_cold", d
 
 # DuckDB temp tables of a cold cohort build that Spark computes, and the Spark views the later
 # statements read them under (the DuckDB engine's views of the same names)
+# the sql/ files whose rows those tables are (cohort_state composes them with GROUP BY / casts)
+COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events")
 COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "__lots_delta"),
                  "__events_delta": ()}
 

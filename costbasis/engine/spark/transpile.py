@@ -24,6 +24,8 @@ PORTABLE = (
     "cohort_lots_delta",
     "cohort_events",
     "sopr",
+    "flows_exchange_txs",    # CREATE TEMP TABLE t AS SELECT: the SELECT runs on Spark (hooks.create)
+    "whales_source_keys",
 )
 
 
