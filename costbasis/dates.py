@@ -13,6 +13,9 @@ from costbasis.errors import CostbasisError, UsageError
 
 EPOCH = date(1970, 1, 1)
 DAY = 86400
+# "No bound" in unix seconds: past any date Python can name (year 9999 ends at 2.5e11) yet small
+# enough that SQL turning it into microseconds (x 1e6) cannot overflow a 64-bit integer.
+UNBOUNDED = 2**40
 
 
 # Exactly the form the messages promise: date.fromisoformat alone also takes 20260101, 2026-W01-1 ...
@@ -78,6 +81,6 @@ def time_bounds(date_from, date_to) -> tuple[int, int]:
     t = parse_date(date_to, "--to")
     if f and t and f > t:
         raise CostbasisError(f"--from {f} is after --to {t}")
-    t_from = day_start(f) if f else -(2**62)
-    t_to = day_end(t) if t else 2**62
+    t_from = day_start(f) if f else -UNBOUNDED
+    t_to = day_end(t) if t else UNBOUNDED
     return t_from, t_to

@@ -135,3 +135,22 @@ def test_expand_on_a_store_with_two_bitcoin_chains(cache):
     shutil.copytree(cache / CHAIN, cache / "bitcoin-signet")
     p = run_cli("labels", "expand", "--chain", CHAIN, "--format", "json", cache=cache)
     assert p.returncode == 0, p.stderr
+
+
+def test_flows_and_whales_on_a_chain_without_blocks_are_one_line(cache, tmp_path):
+    """The first moment of an ingest: a manifest, no committed blocks (was an INT64 overflow)."""
+    from costbasis.store import Store
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in ("prices", "labels"):
+        shutil.copytree(cache / folder, empty / folder)
+    Store(empty).chain(CHAIN).set_meta(network="regtest")
+    for args in (["flows"], ["whales"], ["cohorts"]):
+        one_line_error(run_cli(*args, cache=empty, timeout=120), "has no blocks")
+
+
+def test_memory_limit_64mb_is_accepted(cache):
+    p = run_cli("--memory-limit", "64MB", "status", cache=cache)
+    assert p.returncode == 0, p.stderr
+    p = run_cli("--memory-limit", "63MB", "status", cache=cache)
+    assert p.returncode == 2 and "at least 64MB" in p.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -117,6 +118,21 @@ def main() -> None:
         where = f": {e.filename}" if e.filename else ""
         print(f"error: {e.strerror or e}{where}", file=sys.stderr)
         sys.exit(1)
+    except Exception as e:
+        if not _is_duckdb_error(e) or os.environ.get("COSTBASIS_DEBUG"):
+            raise
+        # DuckDB errors here are the machine's (out of memory, spill disk full, a damaged file DuckDB
+        # read): one line, with the knob that helps; COSTBASIS_DEBUG=1 keeps the traceback
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        hint = ("; raise --memory-limit or free disk space in the cache's _tmp/ folder"
+                if "memory" in first.lower() or "space" in first.lower() else "; run `costbasis check`")
+        print(f"error: {first}{hint}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _is_duckdb_error(e: BaseException) -> bool:
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(e, duckdb.Error)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ SPILL_DIR = "_tmp"   # under the cache root; a leading "_" is never a chain name
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
-MIN_MEMORY = 64 * 2**20   # below this DuckDB cannot run our queries at all
+MIN_MEMORY = 64 * 10**6   # below this DuckDB cannot run our queries at all ("64MB" itself is accepted)
 
 
 def parse_memory(text: str, option: str = "--memory-limit") -> int:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from costbasis.engine import db
-from costbasis.dates import DAY, EPOCH, parse_day
+from costbasis.dates import DAY, EPOCH, UNBOUNDED, parse_day
 from costbasis.errors import CostbasisError
 from costbasis.evm.holdings import DEFAULT_CHAIN, normalize_token, open_evm
 from costbasis.evm.ingest import SCHEMAS
@@ -40,7 +40,7 @@ def _bounds(date_from, date_to) -> tuple[int, int]:
     f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     if f is not None and t is not None and t < f:
         raise CostbasisError("--to is before --from")
-    return (f * DAY if f is not None else -(2**62)), ((t + 1) * DAY if t is not None else 2**62)
+    return (f * DAY if f is not None else -UNBOUNDED), ((t + 1) * DAY if t is not None else UNBOUNDED)
 
 
 def _scale(store, chain_name: str, token: str | None, decimals: int | None) -> float:

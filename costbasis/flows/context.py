@@ -37,6 +37,8 @@ def load_btc_prices(store: Store, required: bool = False) -> pa.Table:
 def open_flows(store: Store, chain: str | None = None, threads: int | None = None,
                require_prices: bool = False) -> tuple[duckdb.DuckDBPyConnection, str]:
     con, name = connect(store, chain, "bitcoin", schemas=TABLES, threads=threads)
+    if not store.chain(name).files("blocks"):   # e.g. the first moment of an ingest
+        raise CostbasisError(f"chain {name} in {store.root} has no blocks; ingest some first")
     xl = exchange_scripts(store, name)  # labels of this chain only: mainnet labels never count regtest flows
     if xl.num_rows == 0:
         raise CostbasisError(f"no exchange labels for chain {name} stored (labels apply to the chain they name); "
