@@ -20,8 +20,7 @@ Not modeled: inputs do not spend real earlier outputs (balances can go negative)
 
 Steps timed: clustering (the `labels expand` SQL + union-find), the one-time build of the stored
 flow tables (costbasis/flows/stored.py), the flow and whale queries over them, and extending the
-stored tables after the chain grows by a day (from the stored per-script balances at the old tip: only
-the new blocks are read). Throughputs are chain (inputs+outputs) rows/s and
+stored tables after the chain grows is measured by bench/scale.py --family flows. Throughputs are chain (inputs+outputs) rows/s and
 clustered addresses/s.
 
     .venv/bin/python bench/flows.py [--days 365] [--tx-per-block 300] [--keep DIR]
@@ -219,10 +218,12 @@ def main():
     from costbasis.labels.dataset import exchange_scripts
     from costbasis.labels.expand import cluster_scripts
 
-    # 1. common-input clustering (what `labels expand` runs), then store the clusters as it does
+    # 1. common-input clustering (what `labels expand` runs: stored state, then the clusters file)
     con, _ = connect(store, "bitcoin", "bitcoin", schemas=TABLES, threads=a.threads)
+    import shutil as _sh
+    _sh.rmtree(root / "bitcoin" / "_derived" / "clusters", ignore_errors=True)
     t = time.perf_counter()
-    clusters, st = cluster_scripts(con)
+    clusters, st = cluster_scripts(con, store=store, chain="bitcoin")
     dt_c = time.perf_counter() - t
     sizes = np.bincount(np.unique(clusters["cluster"].to_numpy(), return_counts=True)[1])
     big = np.nonzero(sizes)[0][-3:][::-1]
@@ -232,13 +233,10 @@ def main():
     print(f"  SQL (txs, ids, edges) {st['sql_s']:.2f}s; union-find {st['unionfind_s']:.2f}s = "
           f"{st['addresses'] / max(st['unionfind_s'], 1e-9) / 1e6:.1f}M addresses/s; "
           f"end to end {st['addresses'] / dt_c / 1e6:.2f}M addresses/s, {rows / dt_c / 1e6:.1f}M in+out rows/s")
-    store.write_dataset("clusters", "bitcoin", clusters.replace_schema_metadata(
-        {stored.CLUSTERS_META: stored.table_digest(clusters).encode()}))
     del con
 
     # 2. the stored flow tables: full build once per labels/clusters change
-    for t_ in stored.FILES:
-        store.dataset_path(stored.KIND, f"bitcoin.{t_}").unlink(missing_ok=True)
+    stored.derived_set(store, "bitcoin").remove()
     con, _ = connect(store, "bitcoin", "bitcoin", schemas=TABLES, threads=a.threads)
     xl = exchange_scripts(store)
     from costbasis.engine.db import register_arrow
@@ -267,34 +265,12 @@ def main():
     n_dep = int(sum(w["deposit_count"].to_pylist()))
     print(f"whale signals:    {dt_w:6.2f}s  {w.num_rows} days, {n_dep:,} whale deposits, "
           f"{sum(w['signal'].to_pylist())} signal days")
-
-    # 4. the chain grew by a day since the tables were built: only the new blocks are read
-    tip_h = store.chain("bitcoin").tip()[0]
-    con, _ = connect(store, "bitcoin", "bitcoin", schemas=TABLES, threads=a.threads)
-    state, _ = stored.read_state(store, "bitcoin")
-    cut = tip_h - 144
-    old = stored._load(store, "bitcoin")
-    old_bal = stored.load_balances(store, "bitcoin")
-    t = time.perf_counter()
-    bal_cut = stored.script_balances_at(con, cut)    # the per-script balances the build at `cut` stored
-    dt_sb = time.perf_counter() - t
-    stored._write(store, "bitcoin", {k: v.filter(pa.compute.less_equal(v["height"], cut)) for k, v in old.items()},
-                  dict(state, height=cut, hash=stored._chain_hash_at(store, con, "bitcoin", cut)), bal_cut)
-    print(f"script balances:  {dt_sb:6.2f}s  from scratch at the cut ({bal_cut.num_rows:,} scripts with a balance, "
-          f"{bal_cut.nbytes / 1e6:.0f} MB)")
-    register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
-    t = time.perf_counter()
-    ft = stored.flow_tables(store, con, "bitcoin", xl)
-    dt_x = time.perf_counter() - t
-    same = (all(ft.tables[k].equals(old[k]) for k in stored.TABLES)
-            and stored.load_balances(store, "bitcoin").equals(old_bal))
-    print(f"extend by 1 day:  {dt_x:6.2f}s  ({ft.action}; identical to the full build: {same}); steps: "
-          + ", ".join(f"{k} {v:.1f}s" for k, v in ft.steps.items()))
+    # extending the tables by new blocks (and labels expand over them): bench/scale.py --family flows
 
     scale = MAINNET_TX_PER_BLOCK / a.tx_per_block
     print(f"density {a.tx_per_block} tx/block = 1/{scale:.1f} of mainnet; linear projection to a mainnet year: "
           f"flows by day {dt_f * scale:.1f}s, whale signals {dt_w * scale:.1f}s, one-time build {dt_b * scale:.0f}s, "
-          f"daily extension {dt_x * scale:.0f}s, clustering {dt_c * scale:.0f}s")
+          f"clustering {dt_c * scale:.0f}s")
     if a.keep is None:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -7,7 +7,9 @@ growth between the two largest sizes.
 
 One function per family builds its stores and lists its commands (`FAMILIES`); `run_family` is the
 common runner. Families: cohorts (bench/cohorts.py's synthetic chain, 6,000 days, the issue's age
-mix: 95 % spent, 50 % ~30 d / 30 % ~1 y / 20 % uniform over the rest of the chain).
+mix: 95 % spent, 50 % ~30 d / 30 % ~1 y / 20 % uniform over the rest of the chain); flows
+(bench/flows.py's mainnet-shaped chain, 300 tx/block: labels expand, the flow tables cold and
+extended by a day, warm flows and whales).
 A "transaction" of the synthetic cohort chain is one coin (one output, spent by one input).
 
 Usage: .venv/bin/python bench/scale.py [--family cohorts] [--sizes 10,20,40,80] [--memory-limit 4GB]
@@ -45,6 +47,7 @@ class Command:
     label: str
     args: list[str]
     warm: bool = False       # a query on up-to-date state (target < 2 s at the largest size)
+    before: object = None    # called with the cache before the command (e.g. the chain grows)
 
 
 def run_cli(cache: Path, args: list[str], memory_limit: str, threads: int) -> dict:
@@ -94,7 +97,58 @@ def cohorts_family(size_m: int, root: Path, days: int = 6000):
     return cache, size_m * 1_000_000, cmds
 
 
-FAMILIES = {"cohorts": cohorts_family}
+def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
+    """bench/flows.py's mainnet-shaped chain of `size_m` million transactions (address reuse, exchanges,
+    CoinJoins), its last day held back so the commands can see the chain grow; returns
+    (cache, n_txs, commands): labels expand cold (clustering, sweeps and the flow tables' build), the
+    flow tables extended by the new day, warm flows / whales, labels expand over the new day only,
+    and a cold build of the flow tables alone."""
+    import numpy as np
+    import pyarrow.parquet as pq
+    from flows import fabricate
+
+    from costbasis.store import Store
+
+    days = max(1, round(size_m * 1_000_000 / (144 * tx_per_block)))
+    cache = root / f"flows-{size_m}m"
+    store = Store(cache)
+    n_scripts = int(0.4 * days * 144 * tx_per_block * 2.6)
+    totals = fabricate(store, days, tx_per_block, np.random.default_rng(7), n_scripts, 2000)
+    cs = store.chain("bitcoin")
+    tip = cs.tip()[0]
+    cut = tip - 144
+    held = {}
+    for t in cs.tables():
+        files = [f for f, e in zip(cs.files(t), cs.entries(t)) if e.last > cut]
+        tbl = pq.read_table(files)
+        held[t] = tbl.filter(tbl[cs.key_column(t)].to_numpy() > cut)
+    keys = {t: cs.key_column(t) for t in held}
+    with cs.writer_lock():
+        cs.rollback(cut)
+
+    def grow(c: Path) -> None:
+        ch = Store(c).chain("bitcoin")
+        with ch.writer_lock():
+            ch.commit(cut + 1, tip, held, f"{tip:064x}", {tip: f"{tip:064x}"}, keys)
+
+    def drop_flows(c: Path) -> None:
+        shutil.rmtree(c / "bitcoin" / "_derived" / "flows", ignore_errors=True)
+    last = str(np.datetime64(1_704_067_200 // 86400 + days - 1, "D"))
+    cmds = [
+        Command("labels expand (cold, + flow tables)", ["labels", "expand", "--format", "csv"]),
+        Command("flows (tables extended by 1 day)", ["flows", "--format", "csv"], before=grow),
+        Command("flows (warm)", ["flows", "--format", "csv"], warm=True),
+        Command("whales (warm)", ["whales", "--format", "csv"], warm=True),
+        Command("whales --from --to 1 day (warm)", ["whales", "--list", "--from", last, "--to", last,
+                                                     "--format", "csv"], warm=True),
+        Command("labels expand (1 new day)", ["labels", "expand", "--format", "csv"]),
+        Command("flows (cold build of the tables)", ["flows", "--format", "csv"], before=drop_flows),
+    ]
+    return cache, totals["tx"], cmds
+
+
+FAMILIES = {"cohorts": cohorts_family, "flows": flows_family}
+MAINNET_UNITS["flows"] = MAINNET_TXS
 
 
 # ---------------------------------------------------------------- runner
@@ -106,6 +160,8 @@ def run_family(name: str, sizes: list[int], root: Path, memory_limit: str, threa
         print(f"\n[{name}] {size} M: store built in {time.perf_counter() - t:.0f} s", flush=True)
         row = {"size": size, "txs": n_txs, "cmds": {}}
         for c in cmds:
+            if c.before is not None:
+                c.before(cache)
             r = run_cli(cache, c.args, memory_limit, threads)
             row["cmds"][c.label] = r
             print(f"  {c.label:34s} {r['s']:7.1f} s  {r['peak_mb']:7.0f} MB", flush=True)

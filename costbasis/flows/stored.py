@@ -17,7 +17,7 @@ Why base plus delta is exact: each row depends only on its own transaction and o
 (a balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
 tip H-k plus the rows of blocks H-k+1..H: growing the chain appends a segment, never rewrites old
 rows; extending reads the new blocks and, for the new deposits' wallets only, the stored balance
-changes (a filtered scan). The chain is built in steps of at most STEP_BLOCKS blocks (1,024: ~2.9 M mainnet txs), each committed,
+changes (a filtered scan). The chain is built in steps of at most STEP_BLOCKS blocks (4,096: ~11 M mainnet txs), each committed,
 so DuckDB's working set is one step's (spilling under the memory limit); nothing goes through Python.
 Segments are merged like a binary counter (the newest two when the newer spans at least as many
 blocks), so a chain extended every day keeps O(log) files per table; merging writes with DuckDB.
@@ -65,7 +65,7 @@ FORMAT = 3   # 3: segments per height range in a DerivedSet, balance changes key
 BALANCES = "balance_deltas"
 FILES = TABLES + (BALANCES,)
 CLUSTERS_META = b"costbasis.clusters"   # content digest written by `labels expand`
-STEP_BLOCKS = 1024        # blocks per build step, each committed (a kill -9 keeps the steps done)
+STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 ROW_GROUP = 16384
 
 EXCHANGE_TXS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("txid", pa.string()),
