@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -21,13 +20,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
 )
-
-# Command modules, in the order they appear in --help.
-COMMAND_MODULES = [
-    "ingest", "follow", "status", "check", "prices", "cohorts", "urpd", "sopr", "bands", "chart",
-    "labels", "flows", "whales", "context", "brief", "events", "serve", "demo",
-]
-
 
 @app.callback()
 def main_options(
@@ -61,18 +53,16 @@ def main_options(
     ctx.obj = {"cache": cache or Path("parquet_cache"), "budget": b}
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"costbasis.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"costbasis.cli.{name}":
-                continue  # command family not built yet
-            raise
-        mod.register(app)
+# Command modules, in the order they appear in --help; each has one `register(app)`.
+from costbasis.cli import (  # noqa: E402  (after `app`, which they register on)
+    bands, brief, chart, check, cohorts, context, demo, events, flows, follow, ingest, labels, prices, serve,
+    sopr, status, urpd, whales,
+)
 
-
-_register_all()
+COMMAND_MODULES = (ingest, follow, status, check, prices, cohorts, urpd, sopr, bands, chart,
+                   labels, flows, whales, context, brief, events, serve, demo)
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 def _click_exceptions():

@@ -80,66 +80,68 @@ def _progress():
                     transient=True, console=console)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("bands")
-    def bands_cmd(
-        ctx: typer.Context,
-        asof: Optional[str] = typer.Option(None, "--asof", help="Day (YYYY-MM-DD, UTC); default: the last stored day."),
-        price: Optional[float] = typer.Option(None, "--price", help="Classify against this USD price instead of the day's."),
-        chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
-        window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
-        quantiles: str = typer.Option("75,85,95", "--quantiles", help="STH cost-basis percentiles used as levels."),
-        merge_pct: float = typer.Option(0.5, "--merge-pct", help="Merge point levels closer than this many percent."),
-        date_from: Optional[str] = typer.Option(None, "--from", help="First day of a per-day range (long format)."),
-        date_to: Optional[str] = typer.Option(None, "--to", help="Last day of a per-day range (long format)."),
-        no_urpd: bool = typer.Option(False, "--no-urpd", help="Range mode: skip URPD clusters/air gaps and supply (faster)."),
-        token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
-        asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
-        method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
-        with_: Optional[str] = WithOpt,
-        fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
-    ):
-        """Support and resistance levels around the price: cohort realized prices, STH ±σ bands, STH cost-basis quantiles and URPD clusters/air gaps, each with its supply and distance.
+def bands_cmd(
+    ctx: typer.Context,
+    asof: Optional[str] = typer.Option(None, "--asof", help="Day (YYYY-MM-DD, UTC); default: the last stored day."),
+    price: Optional[float] = typer.Option(None, "--price", help="Classify against this USD price instead of the day's."),
+    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
+    quantiles: str = typer.Option("75,85,95", "--quantiles", help="STH cost-basis percentiles used as levels."),
+    merge_pct: float = typer.Option(0.5, "--merge-pct", help="Merge point levels closer than this many percent."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="First day of a per-day range (long format)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Last day of a per-day range (long format)."),
+    no_urpd: bool = typer.Option(False, "--no-urpd", help="Range mode: skip URPD clusters/air gaps and supply (faster)."),
+    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+    asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
+    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+    with_: Optional[str] = WithOpt,
+    fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
+):
+    """Support and resistance levels around the price: cohort realized prices, STH ±σ bands, STH cost-basis quantiles and URPD clusters/air gaps, each with its supply and distance.
 
-        kind is support (below the price), resistance (above) or at_price (price inside the band); distance_pct is signed from the price to the nearest edge; supply_btc is the supply created inside the band (within ±0.5% for a single-price level). Levels closer than --merge-pct are merged and the note says so.
+    kind is support (below the price), resistance (above) or at_price (price inside the band); distance_pct is signed from the price to the nearest edge; supply_btc is the supply created inside the band (within ±0.5% for a single-price level). Levels closer than --merge-pct are merged and the note says so.
 
-        With --from/--to: one set of levels per day, each against that day's price, with date and price_usd columns (long format for pipelines).
+    With --from/--to: one set of levels per day, each against that day's price, with date and price_usd columns (long format for pipelines).
 
-        On an EVM chain (--chain ethereum) the levels come from the account-model engine (holder cost basis by --method avg|fifo) and the supply column is `supply` (no unit suffix: ETH, or whole token units with --token ADDR --asset NAME).
+    On an EVM chain (--chain ethereum) the levels come from the account-model engine (holder cost basis by --method avg|fifo) and the supply column is `supply` (no unit suffix: ETH, or whole token units with --token ADDR --asset NAME).
 
-        Example: costbasis bands --chain ethereum --asof 2026-01-20
+    Example: costbasis bands --chain ethereum --asof 2026-01-20
 
-        Example: costbasis bands --asof 2026-01-20 --price 90000
+    Example: costbasis bands --asof 2026-01-20 --price 90000
 
-        Example: costbasis bands --from 2026-01-20 --to 2026-01-22 --no-urpd --with dxy,funding_rate_pct
-        """
-        from costbasis.engine import api
+    Example: costbasis bands --from 2026-01-20 --to 2026-01-22 --no-urpd --with dxy,funding_rate_pct
+    """
+    from costbasis.engine import api
 
-        if with_ is not None and date_from is None and date_to is None:
-            raise CostbasisError("--with adds context per day: use it with --from/--to")
-        common = dict(window=window, quantiles=quantiles, merge_pct=merge_pct, token=token, asset=asset, method=method)
-        if date_from is not None or date_to is not None:
-            if asof is not None or price is not None:
-                raise CostbasisError("use either --asof/--price or --from/--to, not both")
-            prog = _progress()
-            if prog is None:
-                t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
-                                     with_urpd=not no_urpd, **common)
-            else:
-                with prog:
-                    task = prog.add_task("days", total=None)
-                    t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
-                                         with_urpd=not no_urpd, **common,
-                                         progress=lambda i, n: prog.update(task, completed=i, total=n))
-            render(with_context(ctx, t, with_), fmt, out, title=f"Bands per day {date_from} to {date_to}")
-            return
-        t = api.bands(store_from(ctx), chain, asof=asof, price=price, **common)
-        meta = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
-        p = float(meta["price_usd"])
-        day = meta["date"]
-        if fmt == "table":
-            src = "--price" if price is not None else f"close of {day}"
-            shown = for_terminal(with_price_row(t.replace_schema_metadata(None), p, f"current price ({src})"))
-            print_ladder(shown, f"Support and resistance, {meta['chain']} as of {day}, price ${p:,.0f}", out)
+    if with_ is not None and date_from is None and date_to is None:
+        raise CostbasisError("--with adds context per day: use it with --from/--to")
+    common = dict(window=window, quantiles=quantiles, merge_pct=merge_pct, token=token, asset=asset, method=method)
+    if date_from is not None or date_to is not None:
+        if asof is not None or price is not None:
+            raise CostbasisError("use either --asof/--price or --from/--to, not both")
+        prog = _progress()
+        if prog is None:
+            t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
+                                 with_urpd=not no_urpd, **common)
         else:
-            render(t, fmt, out)
+            with prog:
+                task = prog.add_task("days", total=None)
+                t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,
+                                     with_urpd=not no_urpd, **common,
+                                     progress=lambda i, n: prog.update(task, completed=i, total=n))
+        render(with_context(ctx, t, with_), fmt, out, title=f"Bands per day {date_from} to {date_to}")
+        return
+    t = api.bands(store_from(ctx), chain, asof=asof, price=price, **common)
+    meta = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
+    p = float(meta["price_usd"])
+    day = meta["date"]
+    if fmt == "table":
+        src = "--price" if price is not None else f"close of {day}"
+        shown = for_terminal(with_price_row(t.replace_schema_metadata(None), p, f"current price ({src})"))
+        print_ladder(shown, f"Support and resistance, {meta['chain']} as of {day}, price ${p:,.0f}", out)
+    else:
+        render(t, fmt, out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bands")(bands_cmd)

@@ -95,9 +95,7 @@ def bitcoin_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    try:
-        from costbasis.cli.ingest_evm import register_evm
-        register_evm(ingest_app)
-    except ModuleNotFoundError:
-        pass
+    from costbasis.cli.ingest_evm import register_evm
+
+    register_evm(ingest_app)
     app.add_typer(ingest_app, name="ingest")
