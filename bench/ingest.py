@@ -37,10 +37,10 @@ TARGET_TPS = 73_000
 def build_chain(datadir: Path, blocks: int, txs_per_block: int, seed: int = 7) -> dict:
     import pbk
 
-    from costbasis.bitcoin.regtest import scripts as S
-    from costbasis.bitcoin.regtest.builder import _kernel_block
-    from costbasis.bitcoin.regtest.miner import assemble
-    from costbasis.bitcoin.regtest.tx import Tx, TxIn, TxOut
+    from costbasis.regtest import scripts as S
+    from costbasis.regtest.builder import _kernel_block
+    from costbasis.regtest.miner import assemble
+    from costbasis.regtest.tx import Tx, TxIn, TxOut
 
     rnd = random.Random(seed)
     cm = pbk.load_chainman(str(datadir / "regtest"), pbk.ChainType.REGTEST)

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from costbasis.bitcoin.regtest import ChainBuilder
+from costbasis.regtest import ChainBuilder
 
 TYPES = ["p2pkh", "p2wpkh", "p2sh", "p2wsh", "p2tr", "p2pk", "multisig"]
 

@@ -33,7 +33,7 @@ def flow_chain(tmp_path_factory) -> FlowChain:
         return _CACHE["chain"]
     from costbasis.bitcoin.datadir import DatadirSource
     from costbasis.bitcoin.ingest import ingest
-    from costbasis.bitcoin.regtest import ChainBuilder
+    from costbasis.regtest import ChainBuilder
 
     root = tmp_path_factory.mktemp("flows_chain")
     cb = ChainBuilder(root / "datadir", start_time=T0, seed="flows")

@@ -1,6 +1,6 @@
 """A tiny UTXO chain that writes the Bitcoin tables straight into a store.
 
-It mirrors the calls of costbasis.bitcoin.regtest.ChainBuilder that the flow tests
+It mirrors the calls of costbasis.regtest.ChainBuilder that the flow tests
 use (wallet, send, sweep, mine, balance) so one scenario runs on either. It exists to
 develop and cross-check the flow SQL without signing or validating blocks; the main
 end-to-end test uses the real generator and ingest.

@@ -1,5 +1,5 @@
 """One chain story with known exchange flows and whale deposits, played on a chain builder
-(costbasis.bitcoin.regtest.ChainBuilder or tests/flows_factory.FakeChain).
+(costbasis.regtest.ChainBuilder or tests/flows_factory.FakeChain).
 
 Every expected number below is written from the story itself (amounts we send, days we
 send them, prices we set), not from the code under test.

@@ -17,7 +17,7 @@ T0 = 1_700_000_000
 
 def build(datadir: Path, fork_variant: str | None, blocks_after_fork: int) -> list[str]:
     """Deterministic regtest chain: identical up to height 108, then a branch chosen by `fork_variant`."""
-    from costbasis.bitcoin.regtest import ChainBuilder
+    from costbasis.regtest import ChainBuilder
 
     cb = ChainBuilder(datadir, start_time=T0, seed="reorg")
     try:

@@ -8,8 +8,8 @@ from collections import Counter
 import pbk
 import pytest
 
-from costbasis.bitcoin.regtest import BlockRejected, ChainBuilder, InsufficientFunds
-from costbasis.bitcoin.regtest.sample import build_sample_chain
+from costbasis.regtest import BlockRejected, ChainBuilder, InsufficientFunds
+from costbasis.regtest.sample import build_sample_chain
 
 COIN = 100_000_000
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from costbasis.bitcoin import schema
-from costbasis.bitcoin.regtest.sample import build_sample_chain
+from costbasis.regtest.sample import build_sample_chain
 from costbasis.bitcoin.rpc import RpcSource, rpc_source_from_options
 from costbasis.errors import CostbasisError
 from costbasis.store import Store

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from costbasis.bitcoin.regtest import ChainBuilder
+from costbasis.regtest import ChainBuilder
 from costbasis.bitcoin.rpc import btc_to_sats
 
 sys.path.insert(0, str(Path(__file__).parent))

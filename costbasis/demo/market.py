@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costbasis.bitcoin.regtest import ChainBuilder, InsufficientFunds, Wallet
+from costbasis.regtest import ChainBuilder, InsufficientFunds, Wallet
 from costbasis.dates import day_start
 from costbasis.demo.scenario import DAY, Scenario, price_path, top_day
 

@@ -1,6 +1,6 @@
 """Consensus-valid regtest chain generator (every block accepted by libbitcoinkernel).
 
-    from costbasis.bitcoin.regtest import ChainBuilder
+    from costbasis.regtest import ChainBuilder
 
     cb = ChainBuilder(datadir, start_time=1_735_689_600, seed="demo")  # writes <datadir>/regtest
     alice = cb.wallet("alice", "p2wpkh")        # p2pkh p2wpkh p2sh(-p2wpkh) p2wsh p2tr p2pk multisig
