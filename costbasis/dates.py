@@ -13,9 +13,9 @@ from costbasis.errors import CostbasisError, UsageError
 
 EPOCH = date(1970, 1, 1)
 DAY = 86400
-# "No bound" in unix seconds: past any date Python can name (year 9999 ends at 2.5e11) yet small
-# enough that SQL turning it into microseconds (x 1e6) cannot overflow a 64-bit integer.
-UNBOUNDED = 2**40
+# "No bound" in unix seconds; sql/flows/flows_by_period.sql knows -UNBOUNDED as "no --from" (the
+# calendar then starts at the first flow), so it is never multiplied into microseconds.
+UNBOUNDED = 2**62
 
 
 # Exactly the form the messages promise: date.fromisoformat alone also takes 20260101, 2026-W01-1 ...

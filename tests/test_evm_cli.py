@@ -83,7 +83,7 @@ def same_rows(got: list[dict], table) -> None:
 
 
 def test_cohorts_evm(world):
-    from costbasis.evm.cohorts import cohort_series
+    from costbasis.engine.evm.cohorts import cohort_series
 
     s, store, cache, _ = world
     got = cli_json(cache, "cohorts", "--chain", "ethereum", "--asof", ASOF, "--quantiles", "50")
@@ -105,7 +105,7 @@ def test_cohorts_evm(world):
 
 
 def test_urpd_evm(world):
-    from costbasis.evm.urpd import urpd
+    from costbasis.engine.evm.urpd import urpd
 
     s, store, cache, _ = world
     got = cli_json(cache, "urpd", "--chain", "ethereum", "--asof", ASOF, "--bucket-usd", "50")
@@ -165,7 +165,7 @@ def test_bands_evm(world):
 
 
 def test_flows_and_whales_evm(world):
-    from costbasis.evm.flows import flows, whale_signals, whales
+    from costbasis.flows.evm_flows import flows, whale_signals, whales
 
     s, store, cache, has_labels = world
     if not has_labels:

@@ -19,8 +19,8 @@ from datetime import date
 import pytest
 
 from costbasis.errors import CostbasisError
-from costbasis.evm.cohorts import cohort_series
-from costbasis.evm.holdings import holders, open_evm
+from costbasis.engine.evm.cohorts import cohort_series
+from costbasis.engine.evm.holdings import holders, open_evm
 from costbasis.evm.ingest import ingest_evm
 from costbasis.prices import import_prices
 from costbasis.store import Store
@@ -233,7 +233,7 @@ def test_series_range_and_errors(world):
 
 # ------------------------------------------------------------------ URPD
 def test_urpd_buckets_by_hand(world):
-    from costbasis.evm.urpd import urpd
+    from costbasis.engine.evm.urpd import urpd
 
     s, store = world
     want = expected_eth_avg(s)
@@ -266,7 +266,7 @@ def labeled(world, tmp_path_factory):
 
 
 def test_exchange_flows_by_hand(labeled):
-    from costbasis.evm.flows import flows
+    from costbasis.flows.evm_flows import flows
 
     s, store = labeled
     rows = flows(store, "ethereum").to_pylist()
@@ -285,7 +285,7 @@ def test_exchange_flows_by_hand(labeled):
 
 
 def test_whale_deposits_by_hand(labeled):
-    from costbasis.evm.flows import whale_signals, whales
+    from costbasis.flows.evm_flows import whale_signals, whales
 
     s, store = labeled
     only_big = whales(store, "ethereum", min_amount=2.5, whale_amount=1000).to_pylist()

@@ -2,7 +2,7 @@
 give, so the pure band code (all_levels, assemble_levels) runs unchanged on Ethereum.
 
 - cohort rows (incl. sth with its MVRV window for the ±σ bands and pQ_usd for the quantile
-  levels) from costbasis.evm.cohorts.series_for_days;
+  levels) from costbasis.engine.evm.cohorts.series_for_days;
 - the live distribution (holder cost basis, amount) at the end of the day from the walk's
   holding units: per address for --method avg (= holders().avg_cost_usd, balance), per lot
   for fifo — the same price axis as `costbasis urpd --chain <evm chain>`.
@@ -33,7 +33,7 @@ class EvmSession(Session):
 
     def __init__(self, store, chain: str | None, method: str = "avg", token: str | None = None,
                  asset: str | None = None, decimals: int | None = None):
-        from costbasis.evm.holdings import open_evm
+        from costbasis.engine.evm.holdings import open_evm
 
         self.ctx = open_evm(store, chain, method, token, asset, decimals)
         self.chain = self.ctx.chain
@@ -43,7 +43,7 @@ class EvmSession(Session):
 
     def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
         from costbasis.engine.cohorts import parse_quantiles
-        from costbasis.evm.cohorts import series_for_days
+        from costbasis.engine.evm.cohorts import series_for_days
 
         lo, hi = max((date_from - EPOCH).days, self.ctx.first_day), (date_to - EPOCH).days
         t = series_for_days(self.ctx, lo, hi, parse_quantiles(list(quantiles)))

@@ -42,7 +42,7 @@ def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_
     if cohort:
         check_cohort(cohort)
     if family == EVM:
-        from costbasis.evm.cohorts import cohort_series
+        from costbasis.engine.evm.cohorts import cohort_series
         if holder_split != "hard":
             raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
         t = cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
@@ -63,7 +63,7 @@ def urpd(store, chain: str | None = None, *, asof=None, cohort: str = "all", buc
     if buckets is not None and (log_buckets is not None or bucket_usd is not None):
         raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
     if family == EVM:
-        from costbasis.evm.urpd import urpd as evm_urpd
+        from costbasis.engine.evm.urpd import urpd as evm_urpd
         return evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
     from costbasis.engine.urpd import urpd as btc_urpd
     return btc_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, asset or "BTC")
@@ -153,7 +153,7 @@ def flows(store, chain: str | None = None, *, date_from=None, date_to=None, enti
     store = _store(store)
     family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset})
     if family == EVM:
-        from costbasis.evm.flows import flows as evm_flows
+        from costbasis.flows.evm_flows import flows as evm_flows
         return evm_flows(store, chain=chain, date_from=date_from, date_to=date_to, entity=entity, by=by,
                          per_entity=per_entity, token=token, asset=asset)
     from costbasis.flows.flows import exchange_flows
@@ -178,7 +178,7 @@ def whales(store, chain: str | None = None, *, date_from=None, date_to=None, min
                                                  "--token": token, "--asset": asset, "--method": method})
     bitcoin_only(family, **{"--min-btc (use --min-amount)": min_btc})
     if family == EVM:
-        from costbasis.evm.flows import whale_signals, whales as evm_deposits
+        from costbasis.flows.evm_flows import whale_signals, whales as evm_deposits
         if min_amount is not None and min_usd is not None:
             raise UsageError("use either --min-amount or --min-usd, not both")
         opts = {"min_amount": 1000.0 if min_amount is None else min_amount, "min_usd": min_usd,

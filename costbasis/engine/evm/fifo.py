@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from costbasis.evm.walk import Walk
+from costbasis.engine.evm.walk import Walk
 
 
 def walk_fifo(events, scale: float) -> Walk:

@@ -13,7 +13,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
 from costbasis.engine.urpd import bucket_spec
 from costbasis.errors import CostbasisError
-from costbasis.evm.holdings import open_evm
+from costbasis.engine.evm.holdings import open_evm
 
 
 def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", buckets: int | None = 100,

@@ -15,8 +15,8 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import cohort_table
 from costbasis.dates import DAY, fmt_day, parse_day
 from costbasis.errors import CostbasisError
-from costbasis.evm.avg_cost import walk_avg
-from costbasis.evm.fifo import walk_fifo
+from costbasis.engine.evm.avg_cost import walk_avg
+from costbasis.engine.evm.fifo import walk_fifo
 from costbasis.evm.ingest import SCHEMAS
 from costbasis.prices import load_prices
 

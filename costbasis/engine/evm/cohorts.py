@@ -13,7 +13,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.cohorts import parse_quantiles, quantile_column
 from costbasis.dates import EPOCH
-from costbasis.evm.holdings import EvmContext, open_evm
+from costbasis.engine.evm.holdings import EvmContext, open_evm
 
 COLUMNS = ["date", "cohort", "supply", "realized_cap_usd", "realized_price_usd", "price_usd", "mvrv",
            "cost_basis_std_usd", "supply_in_profit_pct"]

@@ -19,7 +19,7 @@ what is tracked; the rest is counted in `untracked`.
 
 from __future__ import annotations
 
-from costbasis.evm.walk import Walk
+from costbasis.engine.evm.walk import Walk
 
 
 def walk_avg(events, scale: float) -> Walk:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from costbasis.engine import db
 from costbasis.dates import DAY, EPOCH, UNBOUNDED, parse_day
 from costbasis.errors import CostbasisError
-from costbasis.evm.holdings import DEFAULT_CHAIN, normalize_token, open_evm
+from costbasis.engine.evm.holdings import DEFAULT_CHAIN, normalize_token, open_evm
 from costbasis.evm.ingest import SCHEMAS
 from costbasis.flows.whales import MAX_WINDOW_DAYS
 from costbasis.labels.dataset import EXCHANGE_TYPE_PREFIX, read_labels
