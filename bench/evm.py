@@ -23,12 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # support.anvil
 
 from costbasis.evm import native_transfers  # noqa: E402
 from costbasis.evm.ingest import _chunks, fetch_range, ingest_evm  # noqa: E402
 from costbasis.evm.rpc import RpcClient  # noqa: E402
 from costbasis.store import Store  # noqa: E402
-from tests.anvil import (DEV0, ETH, GENESIS_TS, GWEI, Anvil, Wallet, contract_address, day_ts,  # noqa: E402
+from support.anvil import (DEV0, ETH, GENESIS_TS, GWEI, Anvil, Wallet, contract_address, day_ts,  # noqa: E402
                          erc20_init, splitter_init, transfer_data)
 
 

@@ -11,7 +11,7 @@ time for full mainnet (~1.15 billion transactions).
     .venv/bin/python bench/ingest.py --live     # also beside a running node: ratio live / stopped
 
 Default chain: 302 blocks, ~200k txs, ~950k inputs+outputs. Peak RSS includes the kernel open.
---live: the project's Bitcoin-Core-like RPC server (tests/bitcoind_rpc_server.py) holds the datadir
+--live: the project's Bitcoin-Core-like RPC server (tests/support/bitcoind_rpc_server.py) holds the datadir
 open through libbitcoinkernel, as bitcoind does, and serves the chain's hashes; the live reader
 (costbasis/bitcoin/live.py) takes the chain from it and reads blk/rev files. Runs alternate.
 """
@@ -176,7 +176,7 @@ def run_once(datadir: Path, cache: Path, batch_blocks: int, profile: bool, node=
 def bench_live(datadir: Path, cache: Path, batch_blocks: int, repeat: int) -> None:
     """Stopped-node vs live-node ingest of the same chain, runs alternating (the machine is shared)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from bitcoind_rpc_server import BitcoindRpcServer, ChainData
+    from support.bitcoind_rpc_server import BitcoindRpcServer, ChainData
 
     res = {"stopped": [], "live": []}
     for k in range(max(repeat, 1)):

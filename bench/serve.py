@@ -33,7 +33,7 @@ def pct(xs, q):
 
 
 def round_(name, url, paths, clients, headers_of=lambda p: {}):
-    from serve_helpers import get
+    from support.serve_helpers import get
 
     def one(p):
         t0 = time.perf_counter()
@@ -59,7 +59,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from costbasis.demo.run import run_demo
-    from serve_helpers import get, running_server
+    from support.serve_helpers import get, running_server
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_serve_"))
     out = args.keep or tmp / "demo"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from chain_factory import make_chain, write_chain  # noqa: E402
+from support.chain_factory import make_chain, write_chain  # noqa: E402
 from conftest import run_cli  # noqa: E402
 from test_charts import distinct_colors, png_size  # noqa: E402
 

@@ -93,13 +93,13 @@ def test_chart_input_errors_are_clear(tmp_path):
 
 
 def test_whales_chart_through_cli(tmp_path):
-    """The flow-test story (tests/flows_scenario.py) written with the fake chain: whale deposits
+    """The flow-test story (tests/support/flows_scenario.py) written with the fake chain: whale deposits
     on known days; the chart is drawn from costbasis.flows.whales.whale_signals."""
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
     from conftest import run_cli
-    from flows_factory import FakeChain
-    from flows_scenario import T0, play, prices_table
+    from support.flows_factory import FakeChain
+    from support.flows_scenario import T0, play, prices_table
 
     from costbasis.store import Store
 

@@ -2,7 +2,7 @@
 `error:` line (never a traceback), and the fixes found in QA stay fixed.
 
 Stores: a generated chain with prices (tests/engine_fixtures.build, 300 blocks) and the flow
-story of tests/flows_scenario.py written by the table factory (no signing: fast).
+story of tests/support/flows_scenario.py written by the table factory (no signing: fast).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from engine_fixtures import build
-from flows_factory import FakeChain
-from flows_scenario import T0, play, prices_table
+from support.engine_fixtures import build
+from support.flows_factory import FakeChain
+from support.flows_scenario import T0, play, prices_table
 
 from costbasis.labels.importer import import_labels
 from costbasis.prices import load_prices

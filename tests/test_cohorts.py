@@ -1,4 +1,4 @@
-"""Cohort series against the brute-force reference (tests/engine_reference.py) on generated chains."""
+"""Cohort series against the brute-force reference (tests/support/engine_reference.py) on generated chains."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from costbasis.engine.age_bands import AGE_BANDS, COHORTS
 from costbasis.engine.cohorts import cohort_series
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
-from engine_fixtures import assert_rows_match, build, edge_days
-from engine_reference import reference_rows
+from support.engine_fixtures import assert_rows_match, build, edge_days
+from support.engine_reference import reference_rows
 
 KEYS = ["supply_btc", "realized_cap_usd", "realized_price_usd", "price_usd", "mvrv", "cost_basis_std_usd",
         "supply_in_profit_pct", "coins_without_price_btc"]
@@ -105,7 +105,7 @@ def test_bands_partition_supply(long_chain):
 
 def test_new_blocks_do_not_change_the_past(tmp_path):
     """Events only: a store holding a prefix of the chain gives the same series for days before the cut."""
-    from chain_factory import make_chain, write_chain
+    from support.chain_factory import make_chain, write_chain
     import shutil
     store, ch, _coins, _ctx = build(tmp_path / "full", seed=11, span_days=900, n_blocks=200)
     cut = 120

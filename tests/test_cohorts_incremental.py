@@ -10,14 +10,14 @@ from datetime import date
 
 import pytest
 
-from chain_factory import KEYS, make_chain, price_table, write_prices_csv
+from support.chain_factory import KEYS, make_chain, price_table, write_prices_csv
 from costbasis.engine.cohorts import cohort_series
 from costbasis.engine.cost_basis import live_cost_basis
 from costbasis.prices import load_prices
 from costbasis.prices.importer import import_prices
 from costbasis.store import Store
-from engine_fixtures import assert_rows_match
-from engine_reference import load_coins, reference_rows
+from support.engine_fixtures import assert_rows_match
+from support.engine_reference import load_coins, reference_rows
 
 QS = "5,50,95"
 QCOLS = ["p5_usd", "p50_usd", "p95_usd"]

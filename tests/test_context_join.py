@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 import pyarrow as pa
 import pytest
 
-from chain_factory import make_chain, price_table, write_chain, write_prices_csv
+from support.chain_factory import make_chain, price_table, write_chain, write_prices_csv
 from costbasis.context.importer import import_file
 from costbasis.context.join import add_context, parse_with
 from costbasis.prices.importer import import_prices

@@ -17,7 +17,7 @@ from costbasis.bitcoin.blockfiles import BlockIndex
 from costbasis.bitcoin.schema import KEYS, TABLES
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
+from support.bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
 from conftest import run_cli  # noqa: E402
 from test_ingest_reorg import build  # noqa: E402
 from test_ingest_resume import all_rows  # noqa: E402

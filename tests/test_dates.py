@@ -2,7 +2,7 @@
 stored block in cohorts, bands and chart urpd (coins keep ageing, up to today; the day needs a
 price or --price), and sopr's open-ended --from.
 
-Chain: 300 generated blocks over 2023-01-01 .. ~2023-12 (tests/chain_factory.py); BTC prices
+Chain: 300 generated blocks over 2023-01-01 .. ~2023-12 (tests/support/chain_factory.py); BTC prices
 for 2022-06-01 .. 2024-06-30, so days after the last block have prices until 2024-06-30.
 """
 
@@ -13,7 +13,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from chain_factory import make_chain, write_chain
+from support.chain_factory import make_chain, write_chain
 from conftest import run_cli
 from test_charts import png_size
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pytest
 
-from chain_factory import make_chain, price_table, write_chain, write_prices_csv
+from support.chain_factory import make_chain, price_table, write_chain, write_prices_csv
 from costbasis.context.events import event_study, parse_horizons
 from costbasis.errors import UsageError
 

@@ -12,10 +12,12 @@ from datetime import date
 
 import pytest
 
-from tests.anvil import anvil_factory  # noqa: F401
+from support.anvil import anvil_factory  # noqa: F401
 from tests.conftest import run_cli
 from tests.test_charts import distinct_colors, png_size
 from tests.test_evm_cli import ASOF, cli_error, world  # noqa: F401
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 
 def chart(cache, tmp_path, kind, *args, size=(900, 520)):

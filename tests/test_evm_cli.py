@@ -1,5 +1,5 @@
 """`costbasis cohorts|urpd|bands|flows|whales --chain ethereum` through the real CLI, against a
-store ingested from a real anvil node (the scenario of tests/anvil.py, 4 blocks on 4 days).
+store ingested from a real anvil node (the scenario of tests/support/anvil.py, 4 blocks on 4 days).
 
 Each command's JSON must equal the EVM library's result, plus values worked out by hand
 from the scenario (ETH prices 2020-01-01..05 = 50, 100, 200, 150, 300; TKN 1, 1, 2, 4, 5):
@@ -17,9 +17,11 @@ from datetime import date
 import pytest
 
 from costbasis.store import Store
-from tests.anvil import EXCHANGE, GENESIS_TS, Scenario, anvil_factory  # noqa: F401
-from tests.chain_factory import make_chain, write_chain
+from support.anvil import EXCHANGE, GENESIS_TS, Scenario, anvil_factory  # noqa: F401
+from support.chain_factory import make_chain, write_chain
 from tests.conftest import SHARED_DATA, run_cli
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 ASOF = "2020-01-05"
 F21 = 21_000 * 10**10 / 10**18  # fee of a plain transfer at 10 gwei, ETH

@@ -1,6 +1,6 @@
 """Account-model cost basis on the anvil scenario, checked against values worked out by hand.
 
-The scenario (tests/anvil.py) on days 1..4 (2020-01-02..05, blocks at 12:00 UTC):
+The scenario (tests/support/anvil.py) on days 1..4 (2020-01-02..05, blocks at 12:00 UTC):
   B1 DEV0 -> alice 10 ETH; token deployed (mint 1000 TKN to DEV0); DEV0 -> alice 100 TKN
   B2 alice -> bob 4; splitter pays bob 1.5 and carol 1.5; reverted call; splitter2 pays carol 1
      (its call into the reverter fails, 1 ETH stays in splitter2)
@@ -24,7 +24,9 @@ from costbasis.engine.evm.holdings import holders, open_evm
 from costbasis.evm.ingest import ingest_evm
 from costbasis.prices import import_prices
 from costbasis.store import Store
-from tests.anvil import DEV0, EXCHANGE, GENESIS_TS, Scenario, anvil_factory, day_ts  # noqa: F401
+from support.anvil import DEV0, EXCHANGE, GENESIS_TS, Scenario, anvil_factory, day_ts  # noqa: F401
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 F21 = 21_000 * 10**10 / 10**18  # 0.00021 ETH
 
@@ -323,7 +325,7 @@ def test_real_eth_prices_and_long_term_holder(anvil_factory, tmp_path, shared_da
     import csv
     from datetime import datetime, timezone
 
-    from tests.anvil import ETH, GWEI, Wallet
+    from support.anvil import ETH, GWEI, Wallet
 
     path = shared_data / "prices" / "eth_usd_daily_2015_2019.csv"
     with open(path) as f:

@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from costbasis.errors import CostbasisError
 from costbasis.evm.ingest import ingest_evm
 from costbasis.store import Store
-from tests.anvil import (DEV0, ETH, EXCHANGE, GENESIS_TS, GWEI, ZERO, Scenario, Wallet, anvil_factory,  # noqa: F401
+from support.anvil import (DEV0, ETH, EXCHANGE, GENESIS_TS, GWEI, ZERO, Scenario, Wallet, anvil_factory,  # noqa: F401
                          day_ts)
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 the stored blocks cover is a row, per entity with --per-entity, zeros where nothing moved and
 whale_ratio / inflow_mean null when there was no inflow.
 
-Chain: the regtest story of tests/flows_scenario.py (flows on known days; nothing on the others).
+Chain: the regtest story of tests/support/flows_scenario.py (flows on known days; nothing on the others).
 The Ethereum side is checked in tests/test_evm_cli.py::test_flows_and_whales_evm.
 """
 
@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 import pytest
-from flows_chain import flow_chain
-from flows_scenario import BTC, DAYS, day
+from support.flows_chain import flow_chain
+from support.flows_scenario import BTC, DAYS, day
 
 from conftest import run_cli
 from costbasis.flows.flows import exchange_flows

@@ -1,12 +1,12 @@
-"""The table factory (tests/flows_factory.py, used to develop SQL and by nothing else) plays the
+"""The table factory (tests/support/flows_factory.py, used to develop SQL and by nothing else) plays the
 same story as the real generator: flows and whale deposits must agree with the ingested chain."""
 
 from __future__ import annotations
 
 import pytest
-from flows_chain import flow_chain
-from flows_factory import FakeChain
-from flows_scenario import T0, play, prices_table
+from support.flows_chain import flow_chain
+from support.flows_factory import FakeChain
+from support.flows_scenario import T0, play, prices_table
 
 from costbasis.flows.flows import exchange_flows
 from costbasis.flows.whales import whale_deposits

@@ -1,6 +1,6 @@
 """Exchange flows on a generated regtest chain with known deposits, withdrawals and internal moves.
 
-Expected numbers come from the story (tests/flows_scenario.py): the amounts sent, the days they
+Expected numbers come from the story (tests/support/flows_scenario.py): the amounts sent, the days they
 were mined and the price set for each day.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from flows_chain import flow_chain
-from flows_scenario import BTC, DAYS, day, price_of_day
+from support.flows_chain import flow_chain
+from support.flows_scenario import BTC, DAYS, day, price_of_day
 
 from conftest import run_cli
 from costbasis.flows.flows import exchange_flows

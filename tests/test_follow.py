@@ -24,7 +24,7 @@ import pytest
 from costbasis.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
+from support.bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
 from conftest import run_cli  # noqa: E402
 from test_datadir_live import chains, rows  # noqa: E402,F401  (module fixture: datadirs a, b + stopped stores)
 
@@ -218,7 +218,7 @@ def test_follow_refuses_bad_options_in_one_line(tmp_path):
 
 
 def test_follow_evm_anvil_mines_and_reorgs(tmp_path):
-    from tests.anvil import DEV0, ETH, GENESIS_TS, Anvil, Wallet
+    from support.anvil import DEV0, ETH, GENESIS_TS, Anvil, Wallet
 
     node = Anvil(genesis_timestamp=GENESIS_TS)
     dave, erin = Wallet("dave"), Wallet("erin")

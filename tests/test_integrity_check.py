@@ -14,7 +14,7 @@ CHAIN = "bitcoin-regtest"
 
 @pytest.fixture(scope="module")
 def fc(tmp_path_factory):
-    from flows_chain import flow_chain
+    from support.flows_chain import flow_chain
     return flow_chain(tmp_path_factory)
 
 

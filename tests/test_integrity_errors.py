@@ -2,7 +2,7 @@
 non-zero exit, never a traceback, and nothing is written before it is refused.
 
 Stores: a generated chain with prices (tests/engine_fixtures.build), the flow story of
-tests/flows_scenario.py (table factory, no signing) and a store whose only chain is recorded as
+tests/support/flows_scenario.py (table factory, no signing) and a store whose only chain is recorded as
 an EVM chain, as `ingest evm` records it (no anvil here, and every check under test comes
 before the chain's blocks are read). The full-disk cases need a real tmpfs, so root.
 """
@@ -22,11 +22,11 @@ import pytest
 
 from costbasis.labels.importer import import_labels
 from costbasis.store import Store
-from tests.anvil import anvil_factory  # noqa: F401
+from support.anvil import anvil_factory  # noqa: F401
 from tests.conftest import ROOT, run_cli
-from tests.engine_fixtures import build
-from tests.flows_factory import FakeChain
-from tests.flows_scenario import T0, play, prices_table
+from support.engine_fixtures import build
+from support.flows_factory import FakeChain
+from support.flows_scenario import T0, play, prices_table
 
 REGTEST_BECH32 = "bcrt1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysnard0ew"  # hash 00..13 on regtest
 MAIN_BECH32 = "bc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn4v0345"
@@ -240,7 +240,7 @@ def ingested_evm(anvil_factory, tmp_path_factory):
     """The anvil scenario ingested as chain ethereum, with an exchange label on it (the case where
     `labels expand --chain ethereum` died of a DuckDB BinderException)."""
     from costbasis.evm.ingest import ingest_evm
-    from tests.anvil import EXCHANGE, GENESIS_TS, Scenario
+    from support.anvil import EXCHANGE, GENESIS_TS, Scenario
 
     node = anvil_factory(genesis_timestamp=GENESIS_TS, extra=["--order", "fifo"])
     Scenario(node)

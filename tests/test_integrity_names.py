@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-from fake_rpc_server import FakeRpcServer
-from flows_factory import FakeChain
-from flows_scenario import BTC, T0, play, prices_table
+from support.fake_rpc_server import FakeRpcServer
+from support.flows_factory import FakeChain
+from support.flows_scenario import BTC, T0, play, prices_table
 
 from conftest import run_cli
 from costbasis.bitcoin.address import address_to_script

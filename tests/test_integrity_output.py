@@ -136,7 +136,7 @@ def test_prices_import_bad_output_stores_nothing(shared_data, tmp_path, opts):
 
 @pytest.fixture(scope="module")
 def flow_cache(tmp_path_factory):
-    from flows_chain import flow_chain
+    from support.flows_chain import flow_chain
     return flow_chain(tmp_path_factory).raw  # labels imported, not yet expanded
 
 

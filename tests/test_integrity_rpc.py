@@ -2,7 +2,7 @@
 per RPC request (a trickling server is cut off at --rpc-timeout), bad URLs / wrong JSON types /
 bad ranges / bad --tokens are one-line errors, checked before the node is contacted.
 
-All against a local misbehaving HTTP server (tests/fake_rpc_server.py), run through the real CLI."""
+All against a local misbehaving HTTP server (tests/support/fake_rpc_server.py), run through the real CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_rpc_server import FakeRpcServer, refused_port
+from support.fake_rpc_server import FakeRpcServer, refused_port
 
 from conftest import run_cli
 

@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from chain_factory import KEYS, make_chain, price_table, write_prices_csv
+from support.chain_factory import KEYS, make_chain, price_table, write_prices_csv
 from conftest import run_cli
 from costbasis.engine import cohort_state
 from costbasis.engine.cohorts import cohort_series

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from flows_chain import flow_chain
+from support.flows_chain import flow_chain
 
 from conftest import run_cli
 from costbasis.labels.dataset import read_labels

@@ -13,7 +13,7 @@ from costbasis.cli.output import to_json
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    from flows_chain import flow_chain
+    from support.flows_chain import flow_chain
     return flow_chain(tmp_path_factory).expanded
 
 

@@ -1,4 +1,4 @@
-"""RPC source against a local server that answers like Bitcoin Core (tests/bitcoind_rpc_server.py,
+"""RPC source against a local server that answers like Bitcoin Core (tests/support/bitcoind_rpc_server.py,
 built from the datadir through libbitcoinkernel objects, independent of our block parser)."""
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from costbasis.errors import CostbasisError
 from costbasis.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
+from support.bitcoind_rpc_server import BitcoindRpcServer, ChainData  # noqa: E402
 from conftest import run_cli  # noqa: E402
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 PASSWORD = "s3cret-Pw!"
 BLOCKS = 330

@@ -18,7 +18,9 @@ from costbasis.regtest import ChainBuilder
 from costbasis.bitcoin.rpc import btc_to_sats
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bitcoind_rpc_server import BitcoindRpcServer  # noqa: E402
+from support.bitcoind_rpc_server import BitcoindRpcServer  # noqa: E402
+
+pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
 
 def post(srv, payload, auth=("u", "p")):

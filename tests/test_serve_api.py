@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_cli
-from serve_helpers import get, running_server
-from tests.anvil import anvil_factory  # noqa: F401  (fixture)
+from support.serve_helpers import get, running_server
+from support.anvil import anvil_factory  # noqa: F401  (fixture)
 from tests.test_evm_cli import world  # noqa: F401  (fixture: a store ingested from a real anvil node)
 
 ASOF = "2025-04-10"
@@ -28,7 +28,7 @@ ASOF = "2025-04-10"
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    from flows_chain import flow_chain
+    from support.flows_chain import flow_chain
     return flow_chain(tmp_path_factory).expanded
 
 
@@ -239,7 +239,7 @@ def test_requests_during_an_ingest_see_one_committed_tip(tmp_path, tmp_path_fact
     """An ingest commits 2 blocks at a time while threads loop requests: every answer's tables all
     stop at the tip its header names (one snapshot, never files of one commit and the tip of
     another), and answers for the same tip are the same bytes."""
-    from flows_chain import flow_chain
+    from support.flows_chain import flow_chain
     fc = flow_chain(tmp_path_factory)
     cache = tmp_path / "c"
     cache.mkdir()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_helpers import get
+from support.serve_helpers import get
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # the flags that work as root on a machine with a closed network (see the README's test notes)

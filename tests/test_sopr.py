@@ -7,8 +7,8 @@ import pytest
 from conftest import run_cli
 from costbasis.engine.sopr import sopr_series
 from costbasis.errors import CostbasisError
-from engine_fixtures import build
-from engine_reference import reference_sopr
+from support.engine_fixtures import build
+from support.engine_reference import reference_sopr
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from conftest import run_cli
 from costbasis.engine.cost_basis import live_cost_basis
 from costbasis.engine.urpd import urpd
 from costbasis.errors import CostbasisError
-from engine_fixtures import build
-from engine_reference import live_distribution
+from support.engine_fixtures import build
+from support.engine_reference import live_distribution
 
 DATES = ["2010-03-01", "2012-06-15", "2016-09-30", "2020-02-01"]
 

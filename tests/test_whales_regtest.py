@@ -1,4 +1,4 @@
-"""Whale deposits and the daily whale signal on the generated regtest chain (tests/flows_scenario.py)."""
+"""Whale deposits and the daily whale signal on the generated regtest chain (tests/support/flows_scenario.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 import statistics
 
 import pytest
-from flows_chain import flow_chain
-from flows_scenario import BTC, DAYS, D0, day, price_of_day
+from support.flows_chain import flow_chain
+from support.flows_scenario import BTC, DAYS, D0, day, price_of_day
 
 from conftest import run_cli
 from costbasis.flows.whales import whale_deposits, whale_signals, whale_summary

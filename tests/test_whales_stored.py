@@ -8,8 +8,8 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
-from flows_chain import flow_chain
-from flows_scenario import day
+from support.flows_chain import flow_chain
+from support.flows_scenario import day
 
 from costbasis.flows import stored
 from costbasis.dates import day_start

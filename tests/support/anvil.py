@@ -21,7 +21,7 @@ import requests
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ANVIL_BIN = Path(os.environ.get("COSTBASIS_ANVIL", ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
 GWEI = 10**9
 ETH = 10**18

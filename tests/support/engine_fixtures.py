@@ -6,10 +6,10 @@ import random
 from datetime import date
 from pathlib import Path
 
-from chain_factory import make_chain, price_table, write_chain, write_prices_csv
+from support.chain_factory import make_chain, price_table, write_chain, write_prices_csv
 from costbasis.prices import load_prices
 from costbasis.prices.importer import import_prices
-from engine_reference import load_coins
+from support.engine_reference import load_coins
 
 EDGES = [1, 7, 30, 90, 180, 365, 730, 1095, 1825, 2555, 3650, 155, 100, 210]
 

@@ -19,7 +19,7 @@ HTTP 503 (or connection drop), `warmup_next` requests answered with -28.
 Beside a running node: ChainData(datadir, keep_open=True) keeps libbitcoinkernel's chainstate open,
 so the datadir stays locked as bitcoind keeps it (close() releases it); hashes_only=True reads just
 the block hashes and headers (enough for getblockhash/getblockheader, fast on big chains).
-Standalone: python tests/bitcoind_rpc_server.py DATADIR [--port N] [--cookie FILE]
+Standalone: python tests/support/bitcoind_rpc_server.py DATADIR [--port N] [--cookie FILE]
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The flow-test chain, built once per test session: the story of tests/flows_scenario.py mined
+"""The flow-test chain, built once per test session: the story of tests/support/flows_scenario.py mined
 with the real regtest generator, ingested from its datadir, prices and labels imported.
 
 Two caches: `raw` has only the imported labels, `expanded` also ran `costbasis labels expand`.
@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows_scenario import T0, Story, play, prices_table
+from support.flows_scenario import T0, Story, play, prices_table
 
 from conftest import run_cli
 from costbasis.store import Store
