@@ -125,10 +125,10 @@ def live_for_days(con, from_day: int, to_day: int, base_day: int | None) -> None
                     f"WHERE coalesce(s_day, f_day) > {int(base_day)}")
         con.execute(db.sql_text("live_events_recent"), {"base_day": base_day, "to_day": to_day})
     elif from_day == to_day:   # one day (e.g. `bands --asof`): no running sums over the history
-        con.execute(db.sql_text("live_events_day"), {"day": to_day})
+        spark_hooks.create(con, "live_events_day", {"day": to_day}) or con.execute(db.sql_text("live_events_day"), {"day": to_day})
     else:
-        con.execute(db.sql_text("live_events_full"), {"to_day": to_day})
-    con.execute(db.sql_text("cohort_live"), {"from_day": from_day, "to_day": to_day})
+        spark_hooks.create(con, "live_events_full", {"to_day": to_day}) or con.execute(db.sql_text("live_events_full"), {"to_day": to_day})
+    spark_hooks.create(con, "cohort_live", {"from_day": from_day, "to_day": to_day}) or con.execute(db.sql_text("cohort_live"), {"from_day": from_day, "to_day": to_day})
 
 
 def attach(con, store, chain: str, asset: str, prices: pa.Table) -> CohortState:

@@ -13,10 +13,10 @@ WITH key_days AS (
     SELECT c_day, price, day, sum(d) AS d FROM live_events WHERE day <= $to_day GROUP BY ALL
 ), segments AS (
     SELECT c_day, price, day AS seg_from,
-           coalesce(lead(day) OVER w, $to_day + 1) AS seg_to,
-           sum(d) OVER (w ROWS UNBOUNDED PRECEDING) AS sats
+           coalesce(lead(day) OVER (PARTITION BY c_day, price ORDER BY day), $to_day + 1) AS seg_to,
+           -- the window spelled out twice: a named window refined by a frame is not Spark SQL
+           sum(d) OVER (PARTITION BY c_day, price ORDER BY day ROWS UNBOUNDED PRECEDING) AS sats
     FROM key_days
-    WINDOW w AS (PARTITION BY c_day, price ORDER BY day)
 ), expanded AS (
     SELECT c_day, price, sats,
            unnest(range(greatest(seg_from, $from_day), least(seg_to, $to_day + 1))) AS day

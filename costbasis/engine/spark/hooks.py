@@ -25,9 +25,12 @@ _cold: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_cold", d
 # DuckDB temp tables of a cold cohort build that Spark computes, and the Spark views the later
 # statements read them under (the DuckDB engine's views of the same names)
 # the sql/ files whose rows those tables are (cohort_state composes them with GROUP BY / casts)
-COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events")
-COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "__lots_delta"),
-                 "__events_delta": ()}
+COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events", "cohorts_daily", "cohort_dist_base")
+COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "lots_raw"),
+                 "__events_delta": ("events_raw",), "__daily_new": (), "__base_new": ()}
+# per-day tables of the daily rows (keys x days: the biggest of a cold build): kept on Spark only
+COHORT_FILES = ("live_events_day", "live_events_full", "cohort_live")
+COHORT_SQL += COHORT_FILES
 
 
 # how many tables each hook computed on Spark in this process (tests and the bench check it)
@@ -53,7 +56,12 @@ class _Cold:
         session.register_chain(self.spark, root, cs, TABLES, tables=("blocks", "outputs", "coin_flows"))
         session.arrow_df(self.spark, prices, root, self.scratch).createOrReplaceTempView("prices")
         session.arrow_df(self.spark, cohort_table(), root, self.scratch).createOrReplaceTempView("cohort_bands")
+        # the hard split's (empty) logistic share, as sql/cohorts/cohort_transition_empty.sql makes it
+        self.spark.sql("SELECT CAST(NULL AS BIGINT) AS day, CAST(NULL AS STRING) AS cohort, CAST(NULL AS DOUBLE) AS sats, "
+                       "CAST(NULL AS DOUBLE) AS cap, CAST(NULL AS DOUBLE) AS nop WHERE false") \
+            .createOrReplaceTempView("cohort_transition")
         self.cached = []
+        self.tables = {}
 
 
 @contextmanager
@@ -69,7 +77,7 @@ def cohort_cold_build(cs, prices: pa.Table, root, cold: bool):
         yield
     finally:
         _cold.reset(token)
-        for df in c.cached:
+        for df in c.cached + list(c.tables.values()):
             df.unpersist()
         c.scratch.close()
 
@@ -85,6 +93,10 @@ def offload(con, name: str, sql: str, params) -> bool:
     c.cached.append(df)
     for view in COHORT_TABLES[name]:
         df.createOrReplaceTempView(view)
+    if name == "__events_delta":   # the engine's views over the segments, as cohort_state defines them
+        from costbasis.engine.cohort_state import VIEWS
+        for v in ("lots", "cohort_events"):
+            run_sql(c.spark, transpile.to_spark(VIEWS[v])).createOrReplaceTempView(v)
     session.to_duckdb(con, name, df, c.scratch)
     _ran(name)
     return True
@@ -169,8 +181,12 @@ def create(con, name: str, params: dict) -> bool:
     """Run sql/<name>.sql (a CREATE TEMP TABLE t AS SELECT ...) on Spark: DuckDB temp table t and
     Spark view t hold the result. False: not in a Spark flows build, DuckDB runs the file."""
     c = _flows.get()
+    spark_only = False
     if c is None or name not in FLOW_FILES:
-        return False
+        c = _cold.get()
+        if c is None or name not in COHORT_FILES:
+            return False
+        spark_only = True   # read only by the next Spark statements, never by DuckDB
     import sqlglot
     import sqlglot.expressions as exp
     from costbasis.engine import db
@@ -184,7 +200,8 @@ def create(con, name: str, params: dict) -> bool:
         old.unpersist()
     c.tables[table] = df
     df.createOrReplaceTempView(table)
-    session.to_duckdb(con, table, df, c.scratch)
+    if not spark_only:
+        session.to_duckdb(con, table, df, c.scratch)
     _ran(name)
     return True
 

@@ -5,6 +5,7 @@ twin here (an AST rewrite, not a second copy of the SQL):
   HUGEINT (sqlglot: INT128)   -> DECIMAL(38,0): realized cap in 1e-15 USD x sat is < 1e36 for all
                                  of Bitcoin, so 38 digits hold every sum exactly
   fsum (compensated sum)      -> sum: Spark has no compensated sum; results agree to ~1e-12 relative
+  d - DATE '1970-01-01'       -> unix_date(d): days since the epoch (a Spark date difference is an interval)
 Constructs without any Spark twin (ASOF JOIN) are not translated: the SQL file is written in the
 common subset instead (sql/prices/height_price_select.sql uses a window, not ASOF).
 Parameters `$x` become Spark named parameters `:x`, bound by spark.sql(args=...).
@@ -24,6 +25,11 @@ PORTABLE = (
     "cohort_lots_delta",
     "cohort_events",
     "sopr",
+    "cohorts_daily",
+    "cohort_dist_base",
+    "live_events_day",       # CREATE TEMP TABLE t AS SELECT (hooks.create, kept on Spark)
+    "live_events_full",
+    "cohort_live",
     "flows_exchange_txs",    # CREATE TEMP TABLE t AS SELECT: the SELECT runs on Spark (hooks.create)
     "whales_source_keys",
 )
@@ -35,6 +41,11 @@ def _rewrite(node):
         return exp.DataType.build("DECIMAL(38,0)")
     if isinstance(node, exp.Anonymous) and str(node.this).lower() == "fsum":
         return exp.Sum(this=node.expressions[0])
+    if (isinstance(node, exp.Sub) and isinstance(node.expression, exp.Cast)
+            and node.expression.to.this == exp.DataType.Type.DATE
+            and node.expression.this.is_string and node.expression.this.name == "1970-01-01"):
+        # DuckDB's `d - DATE '1970-01-01'` is days since the epoch (Spark: an interval)
+        return exp.Anonymous(this="UNIX_DATE", expressions=[node.this])
     if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
         raise CostbasisError("ASOF JOIN has no Spark twin; write the SQL file in the common subset")
     return node
