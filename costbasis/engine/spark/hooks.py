@@ -1,14 +1,16 @@
 """The points where a heavy build runs on Spark when `--engine spark` is chosen.
 
-Cohort state (engine/cohort_state.py), cold build: the three whole-chain tables, block prices
-(`__hp_new`), lot changes (`__lots_delta`) and their events (`__events_delta`), are computed by
-Spark from the store's committed Parquet files with the same SQL (transpiled), then handed to
-DuckDB as the temp tables of the same names; everything after (the daily rows, the `base`
-snapshot, writing the segment files and state.json) is the DuckDB code as ever, so the derived
-state is the same files and every query command reads it unchanged. Incremental updates (a few
-new blocks) stay on DuckDB: Spark's start-up would cost more than the work.
+Cohort state (engine/cohort_state.py), cold build: block prices (`__hp_new`), lot changes
+(`__lots_delta`), their events (`__events_delta`), the daily hard-split rows (`__daily_new`, from
+the live value per creation key and day, which stays on Spark) and the `base` snapshot
+(`__base_new`) are computed by Spark from the store's committed Parquet files with the same SQL
+(transpiled), then handed to DuckDB as the temp tables of the same names; DuckDB writes the
+segment files and state.json as ever, so the derived state is the same files and every query
+command reads it unchanged. Incremental updates (a few new blocks) stay on DuckDB: Spark's
+start-up would cost more than the work.
 
-SOPR (engine/sopr.py): the per-day aggregate over all of coin_flows runs on Spark.
+SOPR (engine/sopr.py): the per-day aggregate over all of coin_flows.
+Flows (flows/stored.py) and clustering (labels/expand.py): see their sections below.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from costbasis.engine.spark import settings
 
 _cold: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_cold", default=None)
 
+# the sql/ files a cold cohort build runs on Spark (cohort_state composes some with GROUP BY / casts)
+COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events", "cohorts_daily", "cohort_dist_base")
 # DuckDB temp tables of a cold cohort build that Spark computes, and the Spark views the later
 # statements read them under (the DuckDB engine's views of the same names)
-# the sql/ files whose rows those tables are (cohort_state composes them with GROUP BY / casts)
-COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events", "cohorts_daily", "cohort_dist_base")
 COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "lots_raw"),
                  "__events_delta": ("events_raw",), "__daily_new": (), "__base_new": ()}
 # per-day tables of the daily rows (keys x days: the biggest of a cold build): kept on Spark only
