@@ -13,6 +13,7 @@ from support.flows_scenario import day
 
 from costbasis.flows import stored
 from costbasis.dates import day_start
+from costbasis.store.digest import clusters_fingerprint
 from costbasis.flows.context import open_flows
 from costbasis.flows.whales import whale_deposits
 from costbasis.store import Store
@@ -68,7 +69,7 @@ def test_labels_expand_stores_tables_at_the_tip(chain):
     store = Store(chain.expanded)
     st = _state(store)
     assert (st["height"], st["hash"]) == store.chain(CHAIN).tip()
-    assert st["clusters"] == stored.clusters_fingerprint(store, CHAIN) != "none"
+    assert st["clusters"] == clusters_fingerprint(store, CHAIN) != "none"
     con, _ = open_flows(store, CHAIN)   # fresh: nothing rebuilt, files untouched
     assert _state(store) == st
 

@@ -73,7 +73,7 @@ def expand_cmd(
     Prints how many addresses each heuristic added per entity.
     Example: costbasis labels expand --chain bitcoin
     """
-    from costbasis.labels.expand import expand_labels
+    from costbasis.engine.api import expand_labels
 
     from costbasis.store.names import validate_chain_name
     if chain is not None:

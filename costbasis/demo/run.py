@@ -216,7 +216,7 @@ def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool
     from costbasis.demo.reading import reading
     from costbasis.engine.cohorts import cohort_series
     from costbasis.flows.whales import whale_signals
-    from costbasis.labels.expand import expand_labels
+    from costbasis.engine.api import expand_labels
     from costbasis.labels.importer import import_labels
     from costbasis.prices.importer import import_prices
 

@@ -238,6 +238,23 @@ def amount_unit(store, chain: str | None = None, *, token: str | None = None, as
     return (asset or "token") if token else (asset or "ETH")
 
 
+def expand_labels(store, chain: str | None = None, *, progress: bool = False, build_flows: bool = True, **options):
+    """`labels expand` (sweeps and common-input clusters, costbasis.labels.expand), then the stored
+    flow tables brought up to date with the new labels, so the next flows/whales query answers at
+    once (labels sit below flows: the labels layer never calls up into flows itself)."""
+    import time
+
+    from costbasis.labels.expand import expand_labels as expand
+
+    res = expand(_store(store), chain, progress=progress, **options)
+    if build_flows:
+        from costbasis.flows.context import open_flows
+        t0 = time.perf_counter()
+        open_flows(_store(store), chain)
+        res.seconds["flow_tables"] = time.perf_counter() - t0
+    return res
+
+
 def status(store) -> pa.Table:
     """Per chain and table: height range, rows, files, bytes, last block time."""
     from costbasis.status import store_status

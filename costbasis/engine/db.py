@@ -102,3 +102,15 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = 
     with warnings.catch_warnings():  # 2.x warns that this path copies; results here are small
         warnings.simplefilter("ignore", UserWarning)
         return fetch()
+
+
+def hash_probe(con: duckdb.DuckDBPyConnection) -> str:
+    """DuckDB's hash() of a fixed value: stored keys are only valid for the same hash function."""
+    return str(con.execute("SELECT hash('costbasis-flows-probe'::BLOB)").fetchall()[0][0])
+
+
+def files_view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
+    """View `name` over `files` (a name of ours). An empty list gives a temp view, which would shadow
+    the plain view a later call makes over files: drop it first."""
+    con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+    register_files(con, name, list(files), schema)

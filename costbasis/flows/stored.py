@@ -40,7 +40,6 @@ rows even if another process commits meanwhile; kill -9 at any moment leaves the
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import shutil
 import tempfile
@@ -52,9 +51,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from costbasis.engine.db import register_arrow, register_files, sql_text
+from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.store import Store
+from costbasis.store.digest import clusters_fingerprint, labels_fingerprint
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
 
@@ -64,7 +64,6 @@ META_KEY = b"costbasis.flows"
 FORMAT = 3   # 3: segments per height range in a DerivedSet, balance changes keyed by hash(script)
 BALANCES = "balance_deltas"
 FILES = TABLES + (BALANCES,)
-CLUSTERS_META = b"costbasis.clusters"   # content digest written by `labels expand`
 STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 ROW_GROUP = 16384
 
@@ -100,40 +99,6 @@ class FlowTables:
     action: str          # "fresh" | "extended" | "rebuilt" | "empty"
     seconds: float = 0.0
     steps: dict = field(default_factory=dict)
-
-
-def table_digest(table: pa.Table) -> str:
-    """sha256 of a table's content (one Arrow IPC stream of its combined chunks): deterministic."""
-    sink = pa.BufferOutputStream()
-    t = table.replace_schema_metadata(None).combine_chunks()
-    with pa.ipc.new_stream(sink, t.schema) as w:
-        w.write_table(t)
-    return hashlib.sha256(sink.getvalue()).hexdigest()
-
-
-def labels_fingerprint(xlabels: pa.Table) -> str:
-    """Digest of the (script, entity) pairs flows classify by, independent of row order."""
-    return table_digest(xlabels.select(["script", "entity"]).sort_by([("script", "ascending"), ("entity", "ascending")]))
-
-
-def clusters_fingerprint(store: Store, chain: str) -> str:
-    """The content digest `labels expand` stamps on clusters/<chain>.parquet (file identity otherwise)."""
-    path = store.dataset_path("clusters", chain)
-    if not path.is_file():
-        return "none"
-    try:
-        md = pq.read_schema(path).metadata or {}
-    except (pa.ArrowException, OSError):
-        md = {}
-    if CLUSTERS_META in md:
-        return md[CLUSTERS_META].decode()
-    st = path.stat()
-    return f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-
-
-def hash_probe(con: duckdb.DuckDBPyConnection) -> str:
-    """DuckDB's hash() of a fixed value: stored keys are only valid for the same hash function."""
-    return str(con.execute("SELECT hash('costbasis-flows-probe'::BLOB)").fetchall()[0][0])
 
 
 def derived_set(store: Store, chain: str) -> DerivedSet:
@@ -186,13 +151,6 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
         con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, USE_TMP_FILE false, "
                     "KV_METADATA {'costbasis.flows': $stamp})", dict(params, path=tmp, stamp=stamp))
     _atomic_write(path, ".parquet", write)
-
-
-def files_view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
-    """View `name` over `files` (a name of ours). An empty list gives a temp view, which would shadow
-    the plain view a later call makes over files: drop it first."""
-    con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
-    register_files(con, name, list(files), schema)
 
 
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_files: list[Path],

@@ -31,7 +31,7 @@ def refresh(store: Store, chain: str, family: str, expand_labels: bool = False) 
     if expand_labels and _has_labels(store, chain, imported_only=True):
         t = time.perf_counter()
         from costbasis.labels.expand import expand_labels as expand
-        expand(store, chain, build_flows=False)
+        expand(store, chain)
         done.append(f"labels {time.perf_counter() - t:.2f}s")
     if _has_labels(store, chain):
         t = time.perf_counter()

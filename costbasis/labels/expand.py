@@ -39,11 +39,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from costbasis.bitcoin.schema import TABLES
-from costbasis.engine.db import connect, register_arrow, run, sql_text
+from costbasis.engine.db import connect, files_view as register_files, hash_probe, register_arrow, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError
-from costbasis.flows.stored import CLUSTERS_META, hash_probe, labels_fingerprint
-from costbasis.flows.stored import files_view as register_files
+from costbasis.store.digest import CLUSTERS_META, labels_fingerprint
 from costbasis.labels import unionfind as uf
 from costbasis.labels.dataset import IMPORTED, concat, exchange_scripts, read_labels, write_labels
 from costbasis.store import Store
@@ -305,7 +304,7 @@ def _derived(rows: pa.Table, chain: str, heuristic: str) -> pa.Table:
 
 
 def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = CJ_MIN_INPUTS,
-                  cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False, build_flows: bool = True) -> ExpandResult:
+                  cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False) -> ExpandResult:
     if chain is not None and chain in store.chains() and store.chain(chain).meta.get("family") == "evm":
         # sweeps and common-input clustering read UTXO inputs; an account chain has none
         raise CostbasisError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
@@ -369,12 +368,6 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
     new_sweep = _derived(sweep, name, "sweep")
     new_common = _derived(common, name, "common_input")
     write_labels(store, concat([old, new_sweep, new_common]))
-    if build_flows:
-        # balances of every deposit's source wallet, once per chain tip instead of once per query
-        t0 = time.perf_counter()
-        from costbasis.flows.context import open_flows
-        open_flows(store, name)
-        secs["flow_tables"] = time.perf_counter() - t0
 
     counts = {}
     for h, t in (("sweep", new_sweep), ("common_input", new_common)):
