@@ -36,6 +36,9 @@ bench: setup
 	$(PY) bench/flows.py
 	$(PY) bench/evm.py
 	$(PY) bench/regtest_generator.py
+	$(PY) bench/scale.py
+	$(PY) bench/serve.py
+	$(PY) bench/spark.py
 
 clean:
 	rm -rf $(VENV) node_modules
