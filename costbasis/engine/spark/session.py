@@ -44,6 +44,7 @@ def get():
     if problem:
         raise CostbasisError(problem)
     try:
+        import sqlglot  # noqa: F401  (the SQL files are transpiled with it)
         from pyspark.sql import SparkSession
     except ImportError:
         raise CostbasisError("--engine spark needs pyspark: pip install 'costbasis[spark]'") from None
