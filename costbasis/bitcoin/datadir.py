@@ -126,6 +126,18 @@ def check_block_files(d: Path, magic: bytes, network: str, writable: bool = True
         raise CostbasisError(f"{blks[0]} does not start with the {network} block magic: {why}")
 
 
+
+def parse_batch(raws, undos, heights, medians):
+    """(blocks, outputs, inputs, tx_count) of raw blocks and their undo records: the numba kernels,
+    or the plain-Python reference parser where numba or libcrypto is missing (same rows)."""
+    if fastparse is not None:
+        blocks, outputs, inputs = fastparse.parse_blocks(raws, undos, heights, medians)
+        return blocks, outputs, inputs, int(np.sum(blocks["tx_count"], dtype=np.int64))
+    cols = BlockColumns()
+    for raw, undo, h, mt in zip(raws, undos, heights, medians):
+        parse_block(raw, h, undo, cols, mt)
+    return cols.blocks, cols.outputs, cols.inputs, cols.tx_count
+
 class _Kernel:
     def __init__(self, d: Path, network: str):
         import pbk
@@ -254,14 +266,7 @@ class DatadirSource:
             medians.append(median_time_past(times))
             hashes[h] = e.hash[::-1].hex()   # checked against the parsed header hash below
             n_tx += e.n_tx
-        if fastparse is not None:
-            blocks, outputs, inputs = fastparse.parse_blocks(raws, undos, heights, medians)
-            tx_count = int(np.sum(blocks["tx_count"], dtype=np.int64))
-        else:
-            cols = BlockColumns()
-            for raw, undo, h, mt in zip(raws, undos, heights, medians):
-                parse_block(raw, h, undo, cols, mt)
-            blocks, outputs, inputs, tx_count = cols.blocks, cols.outputs, cols.inputs, cols.tx_count
+        blocks, outputs, inputs, tx_count = parse_batch(raws, undos, heights, medians)
         for h, bh in zip(heights, _as_list(blocks["hash"])):
             if bh != hashes[h]:
                 raise CostbasisError(f"corrupt block data at height {h}: hash {bh} != index {hashes[h]}")

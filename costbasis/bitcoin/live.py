@@ -20,21 +20,15 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 
 from costbasis.bitcoin.blockfiles import BLOCK_FAILED_MASK, BlockFiles, BlockIndex, IndexEntry
 from costbasis.bitcoin.consensus import median_time_past, params
-from costbasis.bitcoin.datadir import MAX_BATCH_TXS, check_block_files, pipelined, resolve_datadir
-from costbasis.bitcoin.parser import BlockColumns, parse_block, sha256d
+from costbasis.bitcoin.datadir import MAX_BATCH_TXS, check_block_files, parse_batch, pipelined, resolve_datadir
+from costbasis.bitcoin.parser import sha256d
 from costbasis.bitcoin.rpc import DEFAULT_PORTS, RpcSource, _block_rows, _expect
 from costbasis.bitcoin.source import BlockBatch
 from costbasis.bitcoin.tables import BatchBuilder, ScriptCache, make_batch
 from costbasis.errors import CostbasisError
-
-try:  # same parser choice as the stopped-node path
-    from costbasis.bitcoin import fastparse
-except Exception:  # pragma: no cover
-    fastparse = None
 
 RPC_RUN = 50              # blocks per batch fetched with getblock 3 (bounds memory on full blocks)
 SNAPSHOT_ATTEMPTS = 5      # bitcoind may compact its index while we copy it: take the snapshot again
@@ -207,14 +201,7 @@ class _Reader:
             times.append(x[4])
             medians.append(median_time_past(times))
         try:
-            if fastparse is not None:
-                blocks, outputs, inputs = fastparse.parse_blocks(raws, undos, heights, medians)
-                tx_count = int(np.sum(blocks["tx_count"], dtype=np.int64))
-            else:
-                cols = BlockColumns()
-                for raw, undo, h, mt in zip(raws, undos, heights, medians):
-                    parse_block(raw, h, undo, cols, mt)
-                blocks, outputs, inputs, tx_count = cols.blocks, cols.outputs, cols.inputs, cols.tx_count
+            blocks, outputs, inputs, tx_count = parse_batch(raws, undos, heights, medians)
         except CostbasisError:
             return None                      # a block that does not parse (merkle root, sizes): use RPC
         hashes = {x[0]: x[1][::-1].hex() for x in run}
