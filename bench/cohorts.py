@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from costbasis.bitcoin.schema import BLOCKS, COIN_FLOWS, INPUTS, KEYS, OUTPUTS  # noqa: E402
-from costbasis.engine.cohorts import cohort_series  # noqa: E402
-from costbasis.engine.context import open_chain  # noqa: E402
+from costbasis.engine.bitcoin.cohorts import cohort_series  # noqa: E402
+from costbasis.engine.bitcoin.context import open_chain  # noqa: E402
 from costbasis.prices.importer import import_prices  # noqa: E402
 from costbasis.store import Store  # noqa: E402
 

@@ -20,8 +20,8 @@ from test_charts import distinct_colors, png_size  # noqa: E402
 from costbasis.bands.assemble import BANDS_SCHEMA, bands, bands_series  # noqa: E402
 from costbasis.bands.cohort_levels import LEVEL_COHORTS  # noqa: E402
 from costbasis.bands.quantile_levels import quantile_column  # noqa: E402
-from costbasis.engine.cohorts import cohort_series, quantile_column as engine_quantile_column  # noqa: E402
-from costbasis.engine.cost_basis import live_cost_basis  # noqa: E402
+from costbasis.engine.bitcoin.cohorts import cohort_series, quantile_column as engine_quantile_column  # noqa: E402
+from costbasis.engine.bitcoin.cost_basis import live_cost_basis  # noqa: E402
 from costbasis.prices import import_prices  # noqa: E402
 from costbasis.store import Store  # noqa: E402
 

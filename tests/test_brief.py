@@ -43,7 +43,7 @@ def test_brief_without_context_drops_the_context_sentences(bare_cache, cli):
     assert all(b[k] is None for k in CONTEXT_KEYS)
     assert [s["topic"] for s in b["sentences"]] == ["price", "cost_basis", "levels", "whales", "netflow"]
     # the on-chain figures are the engine's
-    from costbasis.engine.cohorts import cohort_series
+    from costbasis.engine.bitcoin.cohorts import cohort_series
     from costbasis.flows.flows import exchange_flows
     from costbasis.flows.whales import whale_signals
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_cli
 from costbasis.engine.age_bands import AGE_BANDS, COHORTS
-from costbasis.engine.cohorts import cohort_series
+from costbasis.engine.bitcoin.cohorts import cohort_series
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
 from support.engine_fixtures import assert_rows_match, build, edge_days

@@ -1,4 +1,4 @@
-"""The persisted cohort state (engine/cohort_state.py) maintained as blocks arrive gives the same
+"""The persisted cohort state (engine/bitcoin/cohort_state.py) maintained as blocks arrive gives the same
 series as a from-scratch computation; rollbacks, forks and re-imported prices invalidate it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 
 from support.chain_factory import KEYS, make_chain, price_table, write_prices_csv
-from costbasis.engine.cohorts import cohort_series
-from costbasis.engine.cost_basis import live_cost_basis
+from costbasis.engine.bitcoin.cohorts import cohort_series
+from costbasis.engine.bitcoin.cost_basis import live_cost_basis
 from costbasis.prices import load_prices
 from costbasis.prices.importer import import_prices
 from costbasis.store import Store

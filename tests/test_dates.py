@@ -19,9 +19,9 @@ from test_charts import png_size
 
 from costbasis.bands.assemble import bands
 from costbasis.bands.inputs import parse_date as bands_parse_date
-from costbasis.engine.cohorts import cohort_series
+from costbasis.engine.bitcoin.cohorts import cohort_series
 from costbasis.dates import parse_date, parse_day, today_day
-from costbasis.engine.sopr import sopr_series
+from costbasis.engine.bitcoin.sopr import sopr_series
 from costbasis.errors import CostbasisError
 from costbasis.prices import import_prices
 

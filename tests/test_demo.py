@@ -51,7 +51,7 @@ def test_same_seed_gives_byte_identical_parquet(demo, tmp_path):
 
 def test_printed_figures_come_from_the_engine(demo):
     from costbasis.bands.assemble import bands
-    from costbasis.engine.cohorts import cohort_series
+    from costbasis.engine.bitcoin.cohorts import cohort_series
 
     store = Store(demo.cache)
     fresh = cohort_series(store, asof=demo.end)
@@ -64,7 +64,7 @@ def test_printed_figures_come_from_the_engine(demo):
 
 def test_market_shape_mirrors_january_2026(demo):
     """Young cohorts' cost basis below the price before the drop, above it after; STH RP above both."""
-    from costbasis.engine.cohorts import cohort_series
+    from costbasis.engine.bitcoin.cohorts import cohort_series
 
     store = Store(demo.cache)
     sc = Scenario(seed=7, days=DAYS)

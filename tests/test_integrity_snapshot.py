@@ -16,8 +16,8 @@ import pytest
 
 from support.chain_factory import KEYS, make_chain, price_table, write_prices_csv
 from conftest import run_cli
-from costbasis.engine import cohort_state
-from costbasis.engine.cohorts import cohort_series
+from costbasis.engine.bitcoin import cohort_state
+from costbasis.engine.bitcoin.cohorts import cohort_series
 from costbasis.prices.importer import import_prices
 from costbasis.store import Store
 
@@ -60,10 +60,10 @@ def test_commit_between_views_and_state_is_not_stamped_wrong(store_and_chain, tm
             fired.append(1)
         return real_attach(con, store_, chain, asset, prices)
 
-    monkeypatch.setattr("costbasis.engine.context.attach", attach_after_a_commit)
+    monkeypatch.setattr("costbasis.engine.bitcoin.context.attach", attach_after_a_commit)
     reader = Store(root)
     during = cohort_series(reader)
-    monkeypatch.setattr("costbasis.engine.context.attach", real_attach)
+    monkeypatch.setattr("costbasis.engine.bitcoin.context.attach", real_attach)
     assert fired
     # the reader answered for the blocks its views saw (0..99), and so does what it saved
     st = json.loads((root / "bitcoin" / "_derived" / "cohorts-BTC" / "state.json").read_text())

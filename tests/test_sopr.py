@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from costbasis.engine.sopr import sopr_series
+from costbasis.engine.bitcoin.sopr import sopr_series
 from costbasis.errors import CostbasisError
 from support.engine_fixtures import build
 from support.engine_reference import reference_sopr

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from conftest import run_cli
-from costbasis.engine.cost_basis import live_cost_basis
-from costbasis.engine.urpd import urpd
+from costbasis.engine.bitcoin.cost_basis import live_cost_basis
+from costbasis.engine.bitcoin.urpd import urpd
 from costbasis.errors import CostbasisError
 from support.engine_fixtures import build
 from support.engine_reference import live_distribution

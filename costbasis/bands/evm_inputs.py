@@ -42,7 +42,7 @@ class EvmSession(Session):
         self._live = None  # (from_day, to_day) evm_cohort_live currently holds
 
     def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
-        from costbasis.engine.cohorts import parse_quantiles
+        from costbasis.engine.bitcoin.cohorts import parse_quantiles
         from costbasis.engine.evm.cohorts import series_for_days
 
         lo, hi = max((date_from - EPOCH).days, self.ctx.first_day), (date_to - EPOCH).days

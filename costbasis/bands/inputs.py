@@ -66,7 +66,7 @@ class EngineSession(Session):
     per day would rebuild them each time)."""
 
     def __init__(self, store, chain: str | None):
-        from costbasis.engine.context import open_chain
+        from costbasis.engine.bitcoin.context import open_chain
 
         self.ctx = open_chain(store, chain)
         self.chain = self.ctx.chain
@@ -74,7 +74,7 @@ class EngineSession(Session):
         self.last_date = day_to_date(self.ctx.last_day)
 
     def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
-        from costbasis.engine.cohorts import parse_quantiles, series_for_days
+        from costbasis.engine.bitcoin.cohorts import parse_quantiles, series_for_days
 
         lo = max((date_from - EPOCH).days, self.ctx.first_day)
         return series_for_days(self.ctx, lo, (date_to - EPOCH).days, "hard", parse_quantiles(list(quantiles)))

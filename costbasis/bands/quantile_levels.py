@@ -20,7 +20,7 @@ DEFAULT_QUANTILES = (75, 85, 95)
 
 def quantile_column(q: int | float) -> str:
     """Column name the engine uses for percentile q: p75_usd, p99_5_usd
-    (same rule as costbasis.engine.cohorts.quantile_column; a test checks they agree)."""
+    (same rule as costbasis.engine.bitcoin.cohorts.quantile_column; a test checks they agree)."""
     return "p" + f"{q:g}".replace(".", "_") + "_usd"
 
 

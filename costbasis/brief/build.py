@@ -12,7 +12,7 @@ from costbasis.dates import parse_date
 
 
 def build(store, asof: str | date | None = None, chain: str | None = None) -> dict:
-    from costbasis.engine.context import open_chain
+    from costbasis.engine.bitcoin.context import open_chain
     from costbasis.dates import day_to_date
 
     day = parse_date(asof, "--asof")

@@ -29,7 +29,7 @@ def price_figure(store, day: date, asset: str = "BTC") -> dict | None:
 
 
 def cost_basis_figure(store, chain: str | None, day: date) -> dict:
-    from costbasis.engine.cohorts import cohort_series
+    from costbasis.engine.bitcoin.cohorts import cohort_series
 
     t = cohort_series(store, chain, asof=day)  # a date outside the chain is the user's error: raised
     rows = {r["cohort"]: r for r in t.to_pylist()}

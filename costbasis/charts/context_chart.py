@@ -40,7 +40,7 @@ def context_chart(store, chain: str | None, date_from, date_to, out: Path | str,
                   size: tuple[int, int] = (DEFAULT_SIZE[0], 1000)) -> Path:
     import pyarrow.compute as pc
 
-    from costbasis.engine.cohorts import cohort_series
+    from costbasis.engine.bitcoin.cohorts import cohort_series
     from costbasis.dates import parse_date
 
     check_png_path(out)

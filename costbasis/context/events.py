@@ -130,7 +130,7 @@ def signal_days(store, chain: str | None, signal: str, from_day: int | None, to_
     if signal in ("sth_cross_down", "sth_cross_up"):
         import pyarrow.compute as pc
 
-        from costbasis.engine.cohorts import cohort_series
+        from costbasis.engine.bitcoin.cohorts import cohort_series
         c = cohort_series(store, chain, date_from=f, date_to=t, asset=asset)
         c = c.filter(pc.equal(c["cohort"], "sth"))
         days = [_d(d) for d in c["date"].to_pylist()]

@@ -33,7 +33,7 @@ def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_
     import pyarrow.compute as pc
 
     from costbasis.engine.age_bands import check_cohort
-    from costbasis.engine.cohorts import parse_quantiles
+    from costbasis.engine.bitcoin.cohorts import parse_quantiles
 
     limits.check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
     limits.check_quantile_names(parse_quantiles(quantiles))
@@ -47,7 +47,7 @@ def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_
             raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
         t = cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
     else:
-        from costbasis.engine.cohorts import cohort_series
+        from costbasis.engine.bitcoin.cohorts import cohort_series
         t = cohort_series(store, chain, asof, date_from, date_to, holder_split, quantiles, asset or "BTC")
     return t.filter(pc.equal(t["cohort"], cohort)) if cohort else t
 
@@ -65,13 +65,13 @@ def urpd(store, chain: str | None = None, *, asof=None, cohort: str = "all", buc
     if family == EVM:
         from costbasis.engine.evm.urpd import urpd as evm_urpd
         return evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
-    from costbasis.engine.urpd import urpd as btc_urpd
+    from costbasis.engine.bitcoin.urpd import urpd as btc_urpd
     return btc_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, asset or "BTC")
 
 
 def sopr(store, chain: str | None = None, *, date_from=None, date_to=None, asset: str = "BTC") -> pa.Table:
     """Per spend day: SOPR (all, STH, LTH) and coin-days destroyed. Bitcoin chains only."""
-    from costbasis.engine.sopr import sopr_series
+    from costbasis.engine.bitcoin.sopr import sopr_series
 
     limits.check_dates(**{"--from": date_from, "--to": date_to})
     store = _store(store)

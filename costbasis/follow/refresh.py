@@ -1,7 +1,7 @@
 """Derived state brought up to the store tip after each batch, so queries answer at once.
 
 Each piece is incremental and stamped with the tip it was built from (the cohort state in
-engine/cohort_state.py, the flow/whale tables in flows/stored.py), so refreshing after one block
+engine/bitcoin/cohort_state.py, the flow/whale tables in flows/stored.py), so refreshing after one block
 costs about one block's work; a reorg is detected by the stamps and handled there. A piece
 whose inputs are missing (no prices imported, no labels for this chain) is skipped: queries would
 refuse in the same way. Label expansion recomputes clusters over the whole chain, so it runs only
@@ -24,7 +24,7 @@ def refresh(store: Store, chain: str, family: str, expand_labels: bool = False) 
     store = Store(store.root)     # a fresh manifest read: the views must see the batch just committed
     if _has_prices(store):
         t = time.perf_counter()
-        from costbasis.engine.context import open_chain
+        from costbasis.engine.bitcoin.context import open_chain
         ctx = open_chain(store, chain, with_lots=True)
         ctx.con.close()
         done.append(f"cohorts {time.perf_counter() - t:.2f}s")

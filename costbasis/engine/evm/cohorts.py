@@ -1,6 +1,6 @@
 """Daily cost-basis metrics per holder-age cohort on an EVM chain (account model).
 
-Same columns as the Bitcoin engine (costbasis.engine.cohorts.cohort_series) except that the
+Same columns as the Bitcoin engine (costbasis.engine.bitcoin.cohorts.cohort_series) except that the
 supply column is `supply` (ETH or token units) instead of `supply_btc`, and there is no
 `coins_without_price_btc`. Ages come from the walk's acquisition times (value-weighted
 average per address for `avg`, per lot for `fifo`). Only the hard 155-day STH/LTH split.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from costbasis.engine import db
-from costbasis.engine.cohorts import parse_quantiles, quantile_column
+from costbasis.engine.bitcoin.cohorts import parse_quantiles, quantile_column
 from costbasis.dates import EPOCH
 from costbasis.engine.evm.holdings import EvmContext, open_evm
 

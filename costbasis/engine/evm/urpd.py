@@ -1,6 +1,6 @@
 """URPD on an EVM chain: supply live at the end of a date by holder cost-basis bucket.
 
-Same columns as costbasis.engine.urpd.urpd except `supply` (ETH / token units) instead of
+Same columns as costbasis.engine.bitcoin.urpd.urpd except `supply` (ETH / token units) instead of
 `supply_btc`. The price axis is each holding unit's cost basis (the address's average cost
 for --method avg, the lot's acquisition price for fifo).
 """
@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
-from costbasis.engine.urpd import bucket_spec
+from costbasis.engine.bitcoin.urpd import bucket_spec
 from costbasis.errors import CostbasisError
 from costbasis.engine.evm.holdings import open_evm
 

@@ -1,6 +1,6 @@
 """The points where a heavy build runs on Spark when `--engine spark` is chosen.
 
-Cohort state (engine/cohort_state.py), cold build: block prices (`__hp_new`), lot changes
+Cohort state (engine/bitcoin/cohort_state.py), cold build: block prices (`__hp_new`), lot changes
 (`__lots_delta`), their events (`__events_delta`), the daily hard-split rows (`__daily_new`, from
 the live value per creation key and day, which stays on Spark) and the `base` snapshot
 (`__base_new`) are computed by Spark from the store's committed Parquet files with the same SQL
@@ -9,7 +9,7 @@ segment files and state.json as ever, so the derived state is the same files and
 command reads it unchanged. Incremental updates (a few new blocks) stay on DuckDB: Spark's
 start-up would cost more than the work.
 
-SOPR (engine/sopr.py): the per-day aggregate over all of coin_flows.
+SOPR (engine/bitcoin/sopr.py): the per-day aggregate over all of coin_flows.
 Flows (flows/stored.py) and clustering (labels/expand.py): see their sections below.
 """
 
@@ -96,7 +96,7 @@ def offload(con, name: str, sql: str, params) -> bool:
     for view in COHORT_TABLES[name]:
         df.createOrReplaceTempView(view)
     if name == "__events_delta":   # the engine's views over the segments, as cohort_state defines them
-        from costbasis.engine.cohort_state import VIEWS
+        from costbasis.engine.bitcoin.cohort_state import VIEWS
         for v in ("lots", "cohort_events"):
             run_sql(c.spark, transpile.to_spark(VIEWS[v])).createOrReplaceTempView(v)
     session.to_duckdb(con, name, df, c.scratch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from costbasis.engine import db
-from costbasis.engine.context import open_chain
+from costbasis.engine.bitcoin.context import open_chain
 from costbasis.dates import fmt_day, parse_day
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError

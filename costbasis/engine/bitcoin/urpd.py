@@ -8,8 +8,8 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
-from costbasis.engine.context import open_chain
-from costbasis.engine.cost_basis import asof_day
+from costbasis.engine.bitcoin.context import open_chain
+from costbasis.engine.bitcoin.cost_basis import asof_day
 from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError
 

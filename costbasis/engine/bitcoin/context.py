@@ -2,7 +2,7 @@
 
 The engine never reads individual coins after this point: `lots` aggregates them by
 (creation day, spend day, creation price), which is all any age-cohort metric depends on.
-With lots, the chain's persisted cohort state (engine/cohort_state.py) is brought up to the
+With lots, the chain's persisted cohort state (engine/bitcoin/cohort_state.py) is brought up to the
 store tip first: only blocks added since the last call are read.
 """
 
@@ -17,7 +17,7 @@ import duckdb
 
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine import db
-from costbasis.engine.cohort_state import CohortState, attach
+from costbasis.engine.bitcoin.cohort_state import CohortState, attach
 from costbasis.engine.age_bands import cohort_table
 from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError

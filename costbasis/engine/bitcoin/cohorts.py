@@ -7,7 +7,7 @@ creation-price distribution of each day: sql/cohort_live.sql builds it per creat
 (creation day x price, not per coin) and only for the requested days.
 
 The hard-split rows of every day up to the last block are kept in the persisted cohort state
-(engine/cohort_state.py) and only extended as blocks arrive; a query reads them. Days after the
+(engine/bitcoin/cohort_state.py) and only extended as blocks arrive; a query reads them. Days after the
 last block, quantiles and the logistic split are computed here from the state's lots.
 """
 
@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import COHORTS, cohort_table
-from costbasis.engine.cohort_state import live_for_days
-from costbasis.engine.context import ChainContext, open_chain
+from costbasis.engine.bitcoin.cohort_state import live_for_days
+from costbasis.engine.bitcoin.context import ChainContext, open_chain
 from costbasis.dates import EPOCH, fmt_day, parse_day, today_day
 from costbasis.errors import CostbasisError
 

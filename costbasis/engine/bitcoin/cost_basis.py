@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
-from costbasis.engine.context import ChainContext, open_chain
+from costbasis.engine.bitcoin.context import ChainContext, open_chain
 from costbasis.dates import parse_day
 
 
