@@ -14,14 +14,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from costbasis.bands.level import Level, point
+from costbasis.quantiles import quantile_column
 
 DEFAULT_QUANTILES = (75, 85, 95)
-
-
-def quantile_column(q: int | float) -> str:
-    """Column name the engine uses for percentile q: p75_usd, p99_5_usd
-    (same rule as costbasis.engine.bitcoin.cohorts.quantile_column; a test checks they agree)."""
-    return "p" + f"{q:g}".replace(".", "_") + "_usd"
 
 
 def quantile_levels(row: Mapping, quantiles: Sequence[float] = DEFAULT_QUANTILES, cohort: str = "sth") -> list[Level]:

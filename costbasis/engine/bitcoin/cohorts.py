@@ -21,30 +21,9 @@ from costbasis.engine.bitcoin.cohort_state import live_for_days
 from costbasis.engine.bitcoin.context import ChainContext, open_chain
 from costbasis.dates import EPOCH, fmt_day, parse_day, today_day
 from costbasis.errors import CostbasisError
+from costbasis.quantiles import parse_quantiles, quantile_column  # noqa: F401 (re-exported)
 
 HOLDER_SPLITS = ("hard", "logistic")
-
-
-def parse_quantiles(quantiles) -> list[float]:
-    """'5,25,50' or [5, 25, 50] (percent) -> sorted unique fractions."""
-    if quantiles is None or quantiles == "" or quantiles == []:
-        return []
-    items = quantiles.split(",") if isinstance(quantiles, str) else list(quantiles)
-    out = []
-    for it in items:
-        try:
-            q = float(str(it).strip())
-        except ValueError:
-            raise CostbasisError(f"--quantiles: {it!r} is not a number (use percents such as 5,25,50,75,95)") from None
-        if not 0 < q < 100:
-            raise CostbasisError(f"--quantiles: {it!r} must be strictly between 0 and 100 (percent)")
-        out.append(q)
-    return sorted(set(out))
-
-
-def quantile_column(q_percent: float) -> str:
-    s = f"{q_percent:g}".replace(".", "_")
-    return f"p{s}_usd"
 
 
 def resolve_range(ctx: ChainContext, asof, date_from, date_to) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from costbasis.engine import db
-from costbasis.engine.bitcoin.cohorts import parse_quantiles, quantile_column
+from costbasis.quantiles import parse_quantiles, quantile_column
 from costbasis.dates import EPOCH
 from costbasis.engine.evm.holdings import EvmContext, open_evm
 
