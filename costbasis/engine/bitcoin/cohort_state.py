@@ -66,6 +66,7 @@ def _tmp(con, name: str, sql: str, params=None) -> None:
 
 def _segments(con, name: str, files: list, temps: list[str], schema_sql: str) -> None:
     """View `name`_raw = union of persisted segment files and DuckDB temp tables (names of ours)."""
+    spark_hooks.segments(con, name, files, temps)   # --engine spark: state queries read the same files
     parts = []
     if files:
         con.read_parquet([str(f) for f in files]).create_view(f"__seg_{name}_files", replace=True)

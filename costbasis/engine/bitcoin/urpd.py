@@ -10,6 +10,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
 from costbasis.engine.bitcoin.context import open_chain
 from costbasis.engine.bitcoin.cost_basis import asof_day
+from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError
 
@@ -48,9 +49,9 @@ def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", bucket
         ath = ctx.con.execute("SELECT max(price_usd) FROM prices WHERE date - DATE '1970-01-01' <= ?", [day]).fetchall()[0][0]
         if ath / width > MAX_BUCKETS:
             raise CostbasisError(f"--bucket-usd {width:g} gives more than {MAX_BUCKETS} buckets up to ${ath:,.0f}")
-    ctx.con.execute(db.sql_text("urpd_live"), {"day": day, "cohort": cohort})
+    spark_hooks.create(ctx.con, "urpd_live", {"day": day, "cohort": cohort}) or ctx.con.execute(db.sql_text("urpd_live"), {"day": day, "cohort": cohort})
     t = db.run(ctx.con, "urpd_buckets", {"day": day, "mode": mode, "n": n, "width": width, "scale": 1e8})
     t = t.rename_columns(["supply_btc" if c == "supply" else c for c in t.column_names])
-    nop = ctx.con.execute(db.sql_text("live_by_price"), {"day": day, "cohort": cohort}).fetchall()
+    nop = spark_hooks.rows(ctx.con, "live_by_price", {"day": day, "cohort": cohort}) or ctx.con.execute(db.sql_text("live_by_price"), {"day": day, "cohort": cohort}).fetchall()
     without = sum(r[2] for r in nop)
     return t.replace_schema_metadata({"coins_without_price_btc": repr(without), "asof_day": str(day)})

@@ -10,12 +10,15 @@ command reads it unchanged. Incremental updates (a few new blocks) stay on DuckD
 start-up would cost more than the work.
 
 SOPR (engine/bitcoin/sopr.py): the per-day aggregate over all of coin_flows.
+URPD (engine/bitcoin/urpd.py): the live supply by creation price as of a day (sql/urpd/urpd_live.sql,
+live_by_price.sql) over the persisted lot segments of the cohort state: see "cohort state queries".
 Flows (flows/stored.py) and clustering (labels/expand.py): see their sections below.
 """
 
 from __future__ import annotations
 
 import contextvars
+import weakref
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -181,22 +184,17 @@ def flows_build(store, chain: str, xlabels: pa.Table):
 
 def create(con, name: str, params: dict) -> bool:
     """Run sql/<name>.sql (a CREATE TEMP TABLE t AS SELECT ...) on Spark: DuckDB temp table t and
-    Spark view t hold the result. False: not in a Spark flows build, DuckDB runs the file."""
+    Spark view t hold the result. False: not in a Spark build or state query, DuckDB runs the file."""
     c = _flows.get()
     spark_only = False
     if c is None or name not in FLOW_FILES:
         c = _cold.get()
         if c is None or name not in COHORT_FILES:
-            return False
+            return _state_create(con, name, params)
         spark_only = True   # read only by the next Spark statements, never by DuckDB
-    import sqlglot
-    import sqlglot.expressions as exp
-    from costbasis.engine import db
-    from costbasis.engine.spark import session, transpile
-    tree = sqlglot.parse_one(db.sql_text(name), read="duckdb")
-    assert isinstance(tree, exp.Create), name
-    table = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
-    df = run_sql(c.spark, transpile.to_spark(tree.expression.sql(dialect="duckdb")), params).persist()
+    from costbasis.engine.spark import session
+    table, select = _created(name)
+    df = run_sql(c.spark, select, params).persist()
     old = c.tables.pop(table, None)   # the previous step's table of this name is not read again
     if old is not None:
         old.unpersist()
@@ -206,6 +204,90 @@ def create(con, name: str, params: dict) -> bool:
         session.to_duckdb(con, table, df, c.scratch)
     _ran(name)
     return True
+
+
+def _created(name: str) -> tuple[str, str]:
+    """sql/<name>.sql is CREATE TEMP TABLE t AS SELECT ...: (t, the SELECT as Spark SQL)."""
+    import sqlglot
+    import sqlglot.expressions as exp
+    from costbasis.engine import db
+    from costbasis.engine.spark import transpile
+    tree = sqlglot.parse_one(db.sql_text(name), read="duckdb")
+    assert isinstance(tree, exp.Create), name
+    table = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
+    return table, transpile.to_spark(tree.expression.sql(dialect="duckdb"))
+
+
+# ---------------------------------------------------------------- cohort state queries (URPD)
+# A query over a persisted cohort state (URPD as of a day) reads the lot segments, the whole
+# chain's lots: with --engine spark the sql/ files of STATE_FILES run on Spark over the very
+# segment files DuckDB's `lots` view reads (recorded by segments(), called where cohort_state makes
+# the view) and hand their (small, per-price) result to DuckDB. A state DuckDB holds in temp tables
+# (not persisted: read-only cache) stays on DuckDB, as do the per-bucket finishing steps.
+STATE_FILES = ("urpd_live", "live_by_price")
+_segs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # con -> {table: (files, temps)}
+
+
+def segments(con, name: str, files, temps) -> None:
+    """cohort_state: DuckDB view `name`_raw of `con` = these segment files + these temp tables."""
+    if enabled():
+        _segs.setdefault(con, {})[name] = ([str(f) for f in files], list(temps))
+
+
+def _state_views(con):
+    """Spark views lots_raw, lots, cohort_bands as DuckDB's `con` has them, and the store root; None
+    when DuckDB's lots are (partly) temp tables or there are none (then DuckDB runs the file)."""
+    if not enabled():
+        return None
+    files, temps = _segs.get(con, {}).get("lots", ([], ["?"]))
+    if temps or not files:
+        return None
+    from pathlib import Path
+    from costbasis.engine.age_bands import cohort_table
+    from costbasis.engine.bitcoin.cohort_state import VIEWS
+    from costbasis.engine.spark import session, transpile
+    f0 = Path(files[0])
+    root = f0.parents[3]   # <root>/<chain>/_derived/cohorts-<asset>/<segment file>
+    assert f0.parents[1].name == "_derived", f0
+    spark = session.get()
+    spark.read.parquet(*[session.file_url(root, f, spark) for f in files]).createOrReplaceTempView("lots_raw")
+    run_sql(spark, transpile.to_spark(VIEWS["lots"])).createOrReplaceTempView("lots")
+    session.arrow_df(spark, cohort_table(), root).createOrReplaceTempView("cohort_bands")
+    return spark, root
+
+
+def _state_create(con, name: str, params: dict) -> bool:
+    if name not in STATE_FILES:
+        return False
+    got = _state_views(con)
+    if got is None:
+        return False
+    spark, root = got
+    from costbasis.engine.spark import session
+    table, select = _created(name)
+    scratch = session.Scratch(root)
+    try:
+        df = run_sql(spark, select, params)
+        session.to_duckdb(con, table, df, scratch)   # copied into DuckDB: the scratch files may go
+    finally:
+        scratch.close()
+    _ran(name)
+    return True
+
+
+def rows(con, name: str, params: dict) -> list | None:
+    """The rows of sql/<name>.sql (a query of STATE_FILES) computed on Spark, as DuckDB's
+    fetchall() gives them; None: DuckDB runs it."""
+    if name not in STATE_FILES:
+        return None
+    got = _state_views(con)
+    if got is None:
+        return None
+    from costbasis.engine import db
+    from costbasis.engine.spark import transpile
+    out = run_sql(got[0], transpile.to_spark(db.sql_text(name)), params).collect()
+    _ran(name)
+    return [tuple(r) for r in out]
 
 
 # ---------------------------------------------------------------- common-input clustering
