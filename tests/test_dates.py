@@ -46,8 +46,9 @@ def store(tmp_path_factory):
 
 
 def last_block_day(store) -> date:
-    from costbasis.bands.inputs import last_stored_date
-    return last_stored_date(store, None)[0]
+    from costbasis.engine.session import open_session
+    with open_session(store, None) as s:
+        return s.last_date
 
 
 @pytest.mark.parametrize("text", ["20260101", "2026-1-01", "2026-01-1", "2026-W01-1", "2026-01-01T00:00",

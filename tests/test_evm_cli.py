@@ -135,11 +135,11 @@ def hand_holdings(s) -> dict[str, tuple[float, float]]:
 
 
 def test_bands_evm(world):
-    from costbasis.bands.evm_inputs import evm_bands, evm_bands_series
+    from costbasis.bands.assemble import bands, bands_series
 
     s, store, cache, _ = world
     got = cli_json(cache, "bands", "--chain", "ethereum", "--asof", ASOF, "--window", "5")
-    same_rows(got, evm_bands(store, "ethereum", ASOF, window=5))
+    same_rows(got, bands(store, "ethereum", ASOF, window=5))
     assert "supply" in got[0] and "supply_btc" not in got[0]
     by_name = {r["name"]: r for r in got}
     h = hand_holdings(s)
@@ -156,7 +156,7 @@ def test_bands_evm(world):
 
     series = cli_json(cache, "bands", "--chain", "ethereum", "--from", "2020-01-04", "--to", ASOF, "--window", "5",
                       "--method", "fifo")
-    same_rows(series, evm_bands_series(store, "ethereum", "2020-01-04", ASOF, window=5, method="fifo"))
+    same_rows(series, bands_series(store, "ethereum", "2020-01-04", ASOF, window=5, method="fifo"))
     assert {r["date"] for r in series} == {"2020-01-04", ASOF}
     # fifo on 2020-01-05: the exchange holds lots 2 @150 and 3 @300 (no $240 cluster) and carol's
     # remaining coins are her last lot, bought @150

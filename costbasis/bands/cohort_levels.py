@@ -28,10 +28,12 @@ def what_for(cohort: str) -> str:
     return _WHAT.get(cohort, f"{cohort} holders' cost basis")
 
 
-def cohort_levels(rows: Iterable[Mapping], cohorts: tuple[str, ...] = LEVEL_COHORTS) -> list[Level]:
+def cohort_levels(rows: Iterable[Mapping], cohorts: tuple[str, ...] = LEVEL_COHORTS,
+                  supply_column: str = "supply_btc") -> list[Level]:
     """One point level per cohort in `cohorts` with supply and a finite positive realized price.
 
-    `rows`: one date's cohort rows, each with `cohort`, `realized_price_usd`, `supply_btc`.
+    `rows`: one date's cohort rows, each with `cohort`, `realized_price_usd` and the supply in
+    `supply_column` (`supply_btc` on Bitcoin, `supply` on EVM chains).
     """
     out = []
     by_name = {r["cohort"]: r for r in rows}
@@ -39,7 +41,7 @@ def cohort_levels(rows: Iterable[Mapping], cohorts: tuple[str, ...] = LEVEL_COHO
         r = by_name.get(c)
         if r is None:
             continue
-        rp, supply = r.get("realized_price_usd"), r.get("supply_btc")
+        rp, supply = r.get("realized_price_usd"), r.get(supply_column)
         if rp is None or supply is None or not supply > 0 or not math.isfinite(rp) or rp <= 0:
             continue
         out.append(point(c, rp, "cohort", what_for(c)))

@@ -1,5 +1,8 @@
-"""The thin layer between the engine and the pure band code: fetch one day's (or a range
-of days') cohort rows, STH-MVRV window and live cost-basis distribution."""
+"""The thin layer between an engine session (costbasis.engine.session) and the pure band code:
+one day's (or a range of days') cohort rows, STH-MVRV window and live cost-basis distribution.
+
+The session is of either chain family; the rows keep its supply column (`session.supply_column`:
+`supply_btc` on Bitcoin, `supply` on EVM), which the band tables then carry."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
-from costbasis.dates import EPOCH, day_to_date, parse_date, today_day
+from costbasis.dates import day_to_date, parse_date, today_day
 from costbasis.errors import CostbasisError
 
 # The STH-MVRV window looks back this many days; 100 years covers any chain and keeps the
@@ -37,63 +40,10 @@ class DayInputs:
     sth_mvrv_window: list[float]        # STH-MVRV of the `window` days ending on the day
     dist_prices: np.ndarray | None = None   # live supply by creation price (None when not fetched)
     dist_supply: np.ndarray | None = None
+    supply_column: str = "supply_btc"   # the family's supply column in cohort_rows (and the band table)
 
 
-class Session:
-    """What every bands session shares: a DuckDB context `ctx` to close, and distributions as arrays."""
-
-    ctx = None
-
-    @staticmethod
-    def arrays(t: pa.Table, price_column: str, supply_column: str) -> tuple[np.ndarray, np.ndarray]:
-        p = t.column(price_column).to_numpy(zero_copy_only=False).astype(float)
-        s = t.column(supply_column).to_numpy(zero_copy_only=False).astype(float)
-        return p, s
-
-    def close(self) -> None:
-        self.ctx.con.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class EngineSession(Session):
-    """One engine connection for a whole bands call: the chain's lots are built once and reused
-    for the cohort series and for every day's live cost-basis distribution (opening the chain
-    per day would rebuild them each time)."""
-
-    def __init__(self, store, chain: str | None):
-        from costbasis.engine.bitcoin.context import open_chain
-
-        self.ctx = open_chain(store, chain)
-        self.chain = self.ctx.chain
-        self.first_date = day_to_date(self.ctx.first_day)
-        self.last_date = day_to_date(self.ctx.last_day)
-
-    def cohort_table(self, date_from: date, date_to: date, quantiles: Sequence[float]) -> pa.Table:
-        from costbasis.engine.bitcoin.cohorts import parse_quantiles, series_for_days
-
-        lo = max((date_from - EPOCH).days, self.ctx.first_day)
-        return series_for_days(self.ctx, lo, (date_to - EPOCH).days, "hard", parse_quantiles(list(quantiles)))
-
-    def distribution(self, day: date) -> tuple[np.ndarray, np.ndarray]:
-        """Live supply by creation price as of `day` (engine sql/live_by_price, cohort all)."""
-        from costbasis.engine import db
-
-        t = db.run(self.ctx.con, "live_by_price", {"day": (day - EPOCH).days, "cohort": "all"})
-        return self.arrays(t, "creation_price_usd", "supply_btc")
-
-
-def last_stored_date(store, chain: str | None) -> tuple[date, str]:
-    """UTC date of the newest stored block, and the resolved chain name."""
-    with EngineSession(store, chain) as s:
-        return s.last_date, s.chain
-
-
-def _days_from_table(t: pa.Table, chain: str, first: date, last: date, window: int) -> list[DayInputs]:
+def _days_from_table(t: pa.Table, s, first: date, last: date, window: int) -> list[DayInputs]:
     rows = t.to_pylist()
     by_date: dict[date, list[dict]] = {}
     for r in rows:
@@ -107,11 +57,11 @@ def _days_from_table(t: pa.Table, chain: str, first: date, last: date, window: i
         start = d - timedelta(days=window - 1)
         win = [sth_mvrv[x] for x in dates if start <= x <= d and sth_mvrv[x] is not None]
         price = next((r.get("price_usd") for r in by_date[d] if r["cohort"] == "all"), None)
-        out.append(DayInputs(d, chain, price, by_date[d], win))
+        out.append(DayInputs(d, s.chain, price, by_date[d], win, supply_column=s.supply_column))
     return out
 
 
-def _check_range(session: EngineSession, first: date, last: date) -> date:
+def _check_range(session, first: date, last: date) -> date:
     if first > last:
         raise CostbasisError(f"--from {first} is after --to {last}")
     if first > session.last_date:
@@ -123,7 +73,7 @@ def _check_range(session: EngineSession, first: date, last: date) -> date:
 
 def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
                  with_distribution: bool = True, progress=None) -> list[DayInputs]:
-    """Day inputs for [date_from, date_to] from an open session (EngineSession or the EVM one)."""
+    """Day inputs for [date_from, date_to] from an open session (costbasis.engine.session)."""
     check_window(window)
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if first is None or last is None:
@@ -131,7 +81,7 @@ def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
     last = _check_range(s, first, last)
     first = max(first, s.first_date)
     t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)
-    days = _days_from_table(t, s.chain, first, last, window)
+    days = _days_from_table(t, s, first, last, window)
     if not days:
         raise CostbasisError(f"no cohort data for {s.chain} between {first} and {last}")
     if with_distribution:
@@ -158,24 +108,12 @@ def session_day(s, asof, window: int, quantiles: Sequence[float], with_distribut
     # the window only needs each day's STH-MVRV; quantiles (a creation-price distribution per day
     # and cohort, the costly part) are needed for `day` alone
     t = s.cohort_table(day - timedelta(days=window - 1), day, [])
-    days = _days_from_table(t, s.chain, day, day, window)
+    days = _days_from_table(t, s, day, day, window)
     if not days:
         raise CostbasisError(f"no cohort data for {s.chain} on {day}")
     d = days[0]
     if quantiles:
-        d.cohort_rows = _days_from_table(s.cohort_table(day, day, quantiles), s.chain, day, day, 1)[0].cohort_rows
+        d.cohort_rows = _days_from_table(s.cohort_table(day, day, quantiles), s, day, day, 1)[0].cohort_rows
     if with_distribution:
         d.dist_prices, d.dist_supply = s.distribution(d.date)
     return d
-
-
-def fetch_days(store, chain: str | None, date_from, date_to, window: int, quantiles: Sequence[float],
-               with_distribution: bool = True, progress=None) -> list[DayInputs]:
-    with EngineSession(store, chain) as s:
-        return session_days(s, date_from, date_to, window, quantiles, with_distribution, progress)
-
-
-def fetch_day(store, chain: str | None, asof, window: int, quantiles: Sequence[float],
-              with_distribution: bool = True) -> DayInputs:
-    with EngineSession(store, chain) as s:
-        return session_day(s, asof, window, quantiles, with_distribution)

@@ -12,12 +12,12 @@ from costbasis.dates import parse_date
 
 
 def build(store, asof: str | date | None = None, chain: str | None = None) -> dict:
-    from costbasis.engine.bitcoin.context import open_chain
-    from costbasis.dates import day_to_date
+    from costbasis.engine import api
 
     day = parse_date(asof, "--asof")
     if day is None:
-        day = day_to_date(open_chain(store, chain).last_day)
+        with api.session(store, chain) as s:
+            day = s.last_date
     cb = onchain.cost_basis_figure(store, chain, day)
     from costbasis.engine.db import resolve_chain
     figures = {

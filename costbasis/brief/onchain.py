@@ -29,9 +29,9 @@ def price_figure(store, day: date, asset: str = "BTC") -> dict | None:
 
 
 def cost_basis_figure(store, chain: str | None, day: date) -> dict:
-    from costbasis.engine.bitcoin.cohorts import cohort_series
+    from costbasis.engine import api
 
-    t = cohort_series(store, chain, asof=day)  # a date outside the chain is the user's error: raised
+    t = api.cohorts(store, chain, asof=day)  # a date outside the chain is the user's error: raised
     rows = {r["cohort"]: r for r in t.to_pylist()}
     out = {c: rows.get(c, {}).get("realized_price_usd") for c in COST_BASIS_COHORTS}
     out["sth_realized_price_usd"] = rows.get("sth", {}).get("realized_price_usd")

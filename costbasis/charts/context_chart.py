@@ -40,12 +40,12 @@ def context_chart(store, chain: str | None, date_from, date_to, out: Path | str,
                   size: tuple[int, int] = (DEFAULT_SIZE[0], 1000)) -> Path:
     import pyarrow.compute as pc
 
-    from costbasis.engine.bitcoin.cohorts import cohort_series
     from costbasis.dates import parse_date
+    from costbasis.engine import api
 
     check_png_path(out)
     f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    c = cohort_series(store, chain, date_from=f, date_to=t)
+    c = api.cohorts(store, chain, date_from=f, date_to=t)
     c = c.filter(pc.is_in(c["cohort"], value_set=__import__("pyarrow").array(["all", *COHORTS])))
     rows = c.to_pylist()
     days = sorted({r["date"] for r in rows})

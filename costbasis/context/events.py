@@ -128,11 +128,8 @@ def signal_days(store, chain: str | None, signal: str, from_day: int | None, to_
                        {"window": int(window), "min_periods": MIN_PERIODS, "z": float(z)}, store)
         return [d for d, s in zip(got["day"].to_pylist(), got["signal"].to_pylist()) if s], *_span(days)
     if signal in ("sth_cross_down", "sth_cross_up"):
-        import pyarrow.compute as pc
-
-        from costbasis.engine.bitcoin.cohorts import cohort_series
-        c = cohort_series(store, chain, date_from=f, date_to=t, asset=asset)
-        c = c.filter(pc.equal(c["cohort"], "sth"))
+        from costbasis.engine import api
+        c = api.cohorts(store, chain, date_from=f, date_to=t, asset=asset, cohort="sth")
         days = [_d(d) for d in c["date"].to_pylist()]
         got = _run_one("sth_crosses", {"sth_days": pa.table({"day": pa.array(days, pa.int64()), "price": c["price_usd"],
                                                             "realized_price": c["realized_price_usd"]})}, {}, store)

@@ -214,9 +214,8 @@ def _run(out: Path, sc: Scenario, days: int, charts: Path | None, progress: bool
     from costbasis.bitcoin.ingest import ingest
     from costbasis.demo.market import simulate
     from costbasis.demo.reading import reading
-    from costbasis.engine.bitcoin.cohorts import cohort_series
     from costbasis.flows.whales import whale_signals
-    from costbasis.engine.api import expand_labels
+    from costbasis.engine.api import cohorts as cohort_series, expand_labels
     from costbasis.labels.importer import import_labels
     from costbasis.prices.importer import import_prices
 

@@ -12,13 +12,14 @@ columns (what `--format json` prints, row for row).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import pyarrow as pa
 
 from costbasis import limits
 from costbasis.engine.family import EVM, bitcoin_only, default_chain, pick_engine
 from costbasis.errors import CostbasisError, UsageError
+from costbasis.quantiles import parse_quantile_list
 from costbasis.store import Store
 
 
@@ -33,7 +34,7 @@ def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_
     import pyarrow.compute as pc
 
     from costbasis.engine.age_bands import check_cohort
-    from costbasis.engine.bitcoin.cohorts import parse_quantiles
+    from costbasis.quantiles import parse_quantiles
 
     limits.check_dates(**{"--asof": asof, "--from": date_from, "--to": date_to})
     limits.check_quantile_names(parse_quantiles(quantiles))
@@ -83,35 +84,6 @@ def sopr(store, chain: str | None = None, *, date_from=None, date_to=None, asset
     return sopr_series(store, chain, date_from, date_to, asset)
 
 
-def parse_quantile_list(text: str | Sequence[float]) -> tuple[float, ...]:
-    """Band percentiles from "75,85,95" (or a sequence), strictly between 0 and 100, duplicates dropped."""
-    items = [s.strip() for s in text.split(",") if s.strip()] if isinstance(text, str) else list(text)
-    out: list[float] = []
-    for s in items:
-        try:
-            q = float(s)
-        except (TypeError, ValueError):
-            raise CostbasisError(f"--quantiles: {s!r} is not a number (use percents such as 75,85,95)") from None
-        if not 0 < q < 100:
-            raise CostbasisError(f"--quantiles: {s!r} must be strictly between 0 and 100 (percent)")
-        if q not in out:  # 75,75 would list the same level twice, merged with itself
-            out.append(q)
-    limits.check_quantile_names(out)
-    return tuple(out)
-
-
-def _bands_impl(store, chain, token, asset, method):
-    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
-    if family == EVM:
-        from functools import partial
-
-        from costbasis.bands.evm_inputs import evm_bands, evm_bands_series
-        evm = {"method": method or "avg", "token": token, "asset": asset}
-        return chain, partial(evm_bands, **evm), partial(evm_bands_series, **evm)
-    from costbasis.bands.assemble import bands as one_day, bands_series as per_day
-    return chain, one_day, per_day
-
-
 def _bands_checks(price, window, merge_pct) -> None:
     limits.check_price(price)
     limits.check_range(merge_pct, "--merge-pct", limits.MERGE_PCT_MAX)
@@ -124,9 +96,8 @@ def bands(store, chain: str | None = None, *, asof=None, price: float | None = N
     limits.check_dates(**{"--asof": asof})
     qs = parse_quantile_list(quantiles)
     _bands_checks(price, window, merge_pct)
-    store = _store(store)
-    chain, one_day, _ = _bands_impl(store, chain, token, asset, method)
-    return one_day(store, chain, asof, price, window, qs, merge_pct)
+    from costbasis.bands.assemble import bands as one_day
+    return one_day(_store(store), chain, asof, price, window, qs, merge_pct, token=token, asset=asset, method=method)
 
 
 def bands_series(store, chain: str | None = None, *, date_from, date_to, window: int = 365,
@@ -139,10 +110,9 @@ def bands_series(store, chain: str | None = None, *, date_from, date_to, window:
     limits.check_dates(**{"--from": date_from, "--to": date_to})
     qs = parse_quantile_list(quantiles)
     _bands_checks(None, window, merge_pct)
-    store = _store(store)
-    chain, _, per_day = _bands_impl(store, chain, token, asset, method)
-    kw = {"progress": progress} if progress is not None else {}
-    return per_day(store, chain, date_from, date_to, window, qs, merge_pct, with_urpd=with_urpd, **kw)
+    from costbasis.bands.assemble import bands_series as per_day
+    return per_day(_store(store), chain, date_from, date_to, window, qs, merge_pct, with_urpd=with_urpd,
+                   progress=progress, token=token, asset=asset, method=method)
 
 
 def flows(store, chain: str | None = None, *, date_from=None, date_to=None, entity: str | None = None,
@@ -210,32 +180,32 @@ def session(store, chain: str | None = None, *, token: str | None = None, asset:
             method: str | None = None):
     """An open cohort session of either family, for callers that need several days of one chain
     (charts, dashboards): `cohort_table(first, last, quantiles)`, `distribution(day)`, `chain`,
-    `first_date`, `last_date`, plus `unit` (what amounts are of: BTC, ETH or the token's asset),
-    `price_unit` (None when prices are plain USD per BTC, else the unit) and `label` (e.g.
-    " ETH (FIFO lots)" on an EVM chain, "" on Bitcoin). Use it as a context manager."""
+    `first_date`, `last_date`, `supply_column`, `unit`, `price_unit`, `label`
+    (costbasis.engine.session). Use it as a context manager."""
+    from costbasis.engine.session import open_session
+    return open_session(_store(store), chain, token=token, asset=asset, method=method)
+
+
+def refresh_state(store, chain: str | None = None) -> bool:
+    """Bring the chain's persisted cohort state up to the store tip so the next query answers at
+    once; False when the chain's family keeps none (EVM metrics walk the chain per query)."""
     store = _store(store)
-    family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
+    family, chain = pick_engine(store, chain)
     if family == EVM:
-        from costbasis.bands.evm_inputs import EvmSession
-        if method not in (None, "avg", "fifo"):
-            raise CostbasisError(f"--method must be avg or fifo, got {method!r}")
-        s = EvmSession(store, chain, method=method or "avg", token=token, asset=asset)
-        s.unit = amount_unit(store, chain, token=token, asset=asset)
-        s.price_unit = s.unit
-        s.label = f" {s.unit} ({'FIFO lots' if method == 'fifo' else 'avg cost'})"
-        return s
-    from costbasis.bands.inputs import EngineSession
-    s = EngineSession(store, chain)
-    s.unit, s.price_unit, s.label = "BTC", None, ""
-    return s
+        return False
+    from costbasis.engine.bitcoin.context import open_chain
+    open_chain(store, chain, with_lots=True).con.close()
+    return True
 
 
 def amount_unit(store, chain: str | None = None, *, token: str | None = None, asset: str | None = None) -> str:
     """What a chain's amounts are of: BTC on Bitcoin; ETH, or the token's price series name, on EVM."""
     family, _ = pick_engine(_store(store), chain, **{"--token": token, "--asset": asset})
     if family != EVM:
-        return "BTC"
-    return (asset or "token") if token else (asset or "ETH")
+        from costbasis.engine.bitcoin.session import BitcoinSession
+        return BitcoinSession.unit
+    from costbasis.engine.evm.session import amount_unit as evm_unit
+    return evm_unit(token, asset)
 
 
 def expand_labels(store, chain: str | None = None, *, progress: bool = False, build_flows: bool = True, **options):

@@ -18,15 +18,14 @@ from costbasis.store import Store
 
 def refresh(store: Store, chain: str, family: str, expand_labels: bool = False) -> list[str]:
     """Parts refreshed, as 'name 0.12s' strings (for the log line); raises CostbasisError."""
+    from costbasis.engine import api
+
     if family != "bitcoin":
         return []          # EVM metrics keep no derived state between queries: nothing to bring up to date
     done = []
     store = Store(store.root)     # a fresh manifest read: the views must see the batch just committed
-    if _has_prices(store):
-        t = time.perf_counter()
-        from costbasis.engine.bitcoin.context import open_chain
-        ctx = open_chain(store, chain, with_lots=True)
-        ctx.con.close()
+    t = time.perf_counter()
+    if _has_prices(store) and api.refresh_state(store, chain):
         done.append(f"cohorts {time.perf_counter() - t:.2f}s")
     if expand_labels and _has_labels(store, chain, imported_only=True):
         t = time.perf_counter()
