@@ -90,6 +90,8 @@ def test_every_portable_sql_file_is_a_metric_file_and_transpiles():
 def test_constructs_without_a_spark_twin_are_refused_not_mistranslated():
     with pytest.raises(CostbasisError, match="ASOF JOIN has no Spark twin"):
         transpile.to_spark("SELECT * FROM a ASOF LEFT JOIN b ON a.t >= b.t")
+    with pytest.raises(CostbasisError, match="hash\\(\\) has no Spark twin"):
+        transpile.to_spark("SELECT hash(script) AS key FROM outputs")
     assert "DECIMAL(38, 0)" in transpile.to_spark("SELECT 1::HUGEINT AS x")
     assert "SUM(" in transpile.to_spark("SELECT fsum(x) FROM t").upper()
 
@@ -112,7 +114,7 @@ def test_every_portable_file_runs_on_spark_like_duckdb(chains, spark):
         session.register_chain(spark, store.root, cs, TABLES)
         session.arrow_df(spark, prices, store.root, scratch).createOrReplaceTempView("prices")
         session.arrow_df(spark, cohort_table(), store.root, scratch).createOrReplaceTempView("cohort_bands")
-        params = {"after": -1, "from_day": 14300, "to_day": 14500, "day": 14400, "base_day": 14450}
+        params = {"after": -1, "from_day": 14300, "to_day": 14500, "day": 14400, "base_day": 14450, "cohort": "all"}
         # (file, the views the next files read its rows under, sort keys), in dependency order
         order = [("height_price_select", ["height_price"], ["height"]),
                  ("cohort_lots_delta", ["event_lots", "lots"], ["f_day", "c_day", "s_day", "price", "without_price"]),
@@ -122,7 +124,9 @@ def test_every_portable_file_runs_on_spark_like_duckdb(chains, spark):
                  ("live_events_day", [], ["c_day", "price", "day", "d"]),
                  ("live_events_full", ["live_events"], ["c_day", "price", "day", "d"]),
                  ("cohort_live", ["cohort_live"], ["day", "cohort", "price"]),
-                 ("cohorts_daily", [], ["day", "cohort"])]
+                 ("cohorts_daily", [], ["day", "cohort"]),
+                 ("urpd_live", [], ["price"]),
+                 ("live_by_price", [], ["creation_price_usd"])]
         # the flows' CREATE ... AS SELECT files are compared by the flows test (stored tables equal)
         assert set(transpile.PORTABLE) == {n for n, _, _ in order} | set(hooks.FLOW_FILES), \
             "a new portable file needs a check here"
@@ -185,6 +189,35 @@ def test_cohort_state_built_on_spark_equals_duckdb(chains, spark):
     dd = sorted(p.name for p in (duck.root / "bitcoin" / "_derived" / "cohorts-BTC").iterdir())
     ds = sorted(p.name for p in (sp.root / "bitcoin" / "_derived" / "cohorts-BTC").iterdir())
     assert dd == ds   # the same derived files: every query command reads them unchanged
+
+
+@needs_spark
+def test_urpd_on_spark_equals_duckdb(chains, spark, tmp_path):
+    """URPD's live supply on Spark over the lot segments of a persisted (DuckDB-built) state: every
+    bucket mode, a cohort, a past --asof; the finishing per-bucket step stays on DuckDB."""
+    duck = chains[0]
+    _engine("duckdb")
+    api.cohorts(duck)   # the persisted state both engines read
+    root = tmp_path / "c"
+    shutil.copytree(duck.root, root)
+    cases = [dict(buckets=50), dict(log_buckets=30), dict(bucket_usd=0.01), dict(cohort="lth", buckets=20),
+             dict(asof="2009-09-01", buckets=40)]
+    want = [api.urpd(Store(root), **kw) for kw in cases]
+    _engine("spark")
+    try:
+        before = dict(hooks.RUNS)
+        got = [api.urpd(Store(root), **kw) for kw in cases]
+        for n in hooks.STATE_FILES:
+            assert hooks.RUNS.get(n, 0) == before.get(n, 0) + len(cases), n
+    finally:
+        _engine("duckdb")
+    for w, g in zip(want, got):
+        assert w.num_rows > 5 and sum(w["supply_btc"].to_pylist()) > 0
+        assert_tables_close(w, g)
+        mw, mg = w.schema.metadata, g.schema.metadata
+        assert mw[b"asof_day"] == mg[b"asof_day"]
+        assert math.isclose(float(mw[b"coins_without_price_btc"]), float(mg[b"coins_without_price_btc"]),
+                            rel_tol=REL, abs_tol=1e-12)
 
 
 @needs_spark

@@ -6,7 +6,7 @@ twin here (an AST rewrite, not a second copy of the SQL):
                                  of Bitcoin, so 38 digits hold every sum exactly
   fsum (compensated sum)      -> sum: Spark has no compensated sum; results agree to ~1e-12 relative
   d - DATE '1970-01-01'       -> unix_date(d): days since the epoch (a Spark date difference is an interval)
-Constructs without any Spark twin (ASOF JOIN) are not translated: the SQL file is written in the
+Constructs without any Spark twin (ASOF JOIN, DuckDB's hash()) are not translated: the SQL file is written in the
 common subset instead (sql/prices/height_price_select.sql uses a window, not ASOF).
 Parameters `$x` become Spark named parameters `:x`, bound by spark.sql(args=...).
 """
@@ -32,6 +32,8 @@ PORTABLE = (
     "cohort_live",
     "flows_exchange_txs",    # CREATE TEMP TABLE t AS SELECT: the SELECT runs on Spark (hooks.create)
     "whales_source_keys",
+    "urpd_live",             # over the persisted lot segments (hooks.STATE_FILES)
+    "live_by_price",
 )
 
 
@@ -46,6 +48,9 @@ def _rewrite(node):
             and node.expression.this.is_string and node.expression.this.name == "1970-01-01"):
         # DuckDB's `d - DATE '1970-01-01'` is days since the epoch (Spark: an interval)
         return exp.Anonymous(this="UNIX_DATE", expressions=[node.this])
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
+        # Spark's hash() is a 32-bit Murmur3: a stored key computed by it would never match DuckDB's
+        raise CostbasisError("DuckDB hash() has no Spark twin; key by a column both engines compute")
     if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
         raise CostbasisError("ASOF JOIN has no Spark twin; write the SQL file in the common subset")
     return node
