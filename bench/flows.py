@@ -158,13 +158,14 @@ def fabricate(store: Store, days: int, tpb: int, rng: np.random.Generator, n_scr
                 "address": pa.nulls(len(i_tx), pa.string()), "script": scripts_array(i_script, universe),
                 "is_coinbase": np.zeros(len(i_tx), bool)}, schema=INPUTS)
             blocks = pa.table({
-                "height": heights, "hash": hex_strings(rng.integers(0, 256, (nb, 32), dtype=np.uint8)),
-                "prev_hash": pa.array([""] * nb), "time": T0 + heights.astype(np.int64) * 600,
+                "height": heights, "hash": pa.array([f"{h:064x}" for h in heights]),
+                "prev_hash": pa.array([f"{h - 1:064x}" if h else "" for h in heights]), "time": T0 + heights.astype(np.int64) * 600,
                 "median_time": T0 + heights.astype(np.int64) * 600, "tx_count": ntx.astype(np.int32),
                 "size": np.zeros(nb, np.int32), "weight": np.zeros(nb, np.int32),
                 "subsidy": np.full(nb, 312_500_000), "fees": np.zeros(nb, np.int64)}, schema=BLOCKS)
             cs.commit(first, last, {"blocks": blocks, "outputs": outputs, "inputs": inputs,
-                                    "coin_flows": COIN_FLOWS.empty_table()}, f"{last:064x}", {last: f"{last:064x}"}, KEYS)
+                                    "coin_flows": COIN_FLOWS.empty_table()}, f"{last:064x}",
+                      {int(h): f"{h:064x}" for h in heights}, KEYS)
             totals["tx"] += n_tx
             totals["inputs"] += len(i_tx)
             totals["outputs"] += len(o_tx)

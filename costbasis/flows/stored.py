@@ -10,14 +10,17 @@ table, one segment file per height range (the same ranges for every table):
                     hash of the script, computed once by DuckDB; the script kept beside it, so a
                     collision can never merge two scripts). Their sum over all segments is every
                     script's balance at the stored tip: the base a later range starts from.
+- `balance_index`   per balance segment, its sorted keys, second keys and deltas as raw int64 arrays
+                    (costbasis/flows/balance_index.py), memory-mapped: a wallet's base balance is a
+                    binary search per member script and segment, never a scan of the stored changes.
 Queries (flows, whales) only filter and aggregate the first three; the threshold, the date range and
 the prices are applied at query time, so one build serves every query.
 
 Why base plus delta is exact: each row depends only on its own transaction and on blocks before it
 (a balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
 tip H-k plus the rows of blocks H-k+1..H: growing the chain appends a segment, never rewrites old
-rows; extending reads the new blocks and, for the new deposits' wallets only, the stored balance
-changes (a filtered scan). The chain is built in steps of at most STEP_BLOCKS blocks (4,096: ~11 M mainnet txs), each committed,
+rows; extending reads the new blocks and, for the new deposits' wallets only, their members' stored
+balance changes (binary searches in the memory-mapped indexes: cost of the members, not the chain). The chain is built in steps of at most STEP_BLOCKS blocks (4,096: ~11 M mainnet txs), each committed,
 so DuckDB's working set is one step's (spilling under the memory limit); nothing goes through Python.
 Segments are merged like a binary counter (the newest two when the newer spans at least as many
 blocks), so a chain extended every day keeps O(log) files per table; merging writes with DuckDB.
@@ -53,6 +56,7 @@ import pyarrow.parquet as pq
 
 from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
+from costbasis.flows.balance_index import index_ok, member_balances, write_index
 from costbasis.store import Store
 from costbasis.store.digest import clusters_fingerprint, labels_fingerprint
 from costbasis.store.atomic import _atomic_write
@@ -61,9 +65,10 @@ from costbasis.store.derived import DerivedSet
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 3   # 3: segments per height range in a DerivedSet, balance changes keyed by hash(script)
+FORMAT = 4   # 4: + the balance segments' sorted key indexes (3: balance changes keyed by hash(script))
 BALANCES = "balance_deltas"
-FILES = TABLES + (BALANCES,)
+INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
+FILES = TABLES + (BALANCES, INDEX)
 STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 ROW_GROUP = 16384
 
@@ -125,6 +130,10 @@ def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[
         files = ds.files(st, t)
         if len(files) != len(segs):
             return None, None
+        if t == INDEX:
+            if not all(index_ok(b, f) for b, f in zip(ds.files(st, BALANCES), files)):
+                return None, None
+            continue
         for f, (lo, hi) in zip(files, segs):
             try:
                 md = pq.read_schema(f).metadata or {}
@@ -153,18 +162,16 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
     _atomic_write(path, ".parquet", write)
 
 
-def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_files: list[Path],
+def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
                 out: dict[str, Path], stamp: str, steps: dict | None = None) -> None:
-    """Write the four segment files of heights [h_from, h_to] to `out` (table -> path).
+    """Write the five segment files of heights [h_from, h_to] to `out` (table -> path).
 
-    Needs the chain views, `xlabels` and `clusters`. `base_files`: the balance-change segments of
-    every block before h_from (none: h_from must be 0); only blocks [h_from, h_to] are read, and of
-    the stored balances only the rows of the new deposits' wallets.
+    Needs the chain views, `xlabels` and `clusters`. `base_indexes`: the balance indexes of the
+    segments of every block before h_from (none: h_from must be 0); only blocks [h_from, h_to] are
+    read, and of the stored balances only the new deposits' wallets' members (binary searches).
     """
-    if not base_files and h_from != 0:
+    if not base_indexes and h_from != 0:
         raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
-    files_view(con, "balance_parts", base_files, BALANCE_DELTAS)
-    con.execute("CREATE OR REPLACE TEMP VIEW balances_base AS SELECT key, script, delta AS balance FROM balance_parts")
     steps = {} if steps is None else steps
     t = time.perf_counter()
 
@@ -180,6 +187,8 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_fil
     lap("exchange_txs")
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
+    con.execute(sql_text("whales_source_members"))
+    register_arrow(con, "member_base", member_balances(con, base_indexes))
     lap("source_keys")
     _copy(con, _SELECT["deposit_sources"].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
           p, out["deposit_sources"], stamp)
@@ -188,14 +197,16 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_fil
           p, out["deposit_coins"], stamp)
     lap("deposit_coins")
     _copy(con, sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamp)
+    write_index(con, out[BALANCES], out[INDEX])
     lap("script_balances")
-    con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys")   # the stored tables take these names
-    con.execute("DROP VIEW balances_base; DROP VIEW balance_parts")
+    con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_members")   # the stored tables take these names
+    con.execute("DROP VIEW member_base")
+    con.unregister("__arrow_member_base")
 
 
 def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path], stamp: str) -> None:
     """Two adjacent segments (a before b) as one, written by DuckDB."""
-    for t in FILES:
+    for t in TABLES + (BALANCES,):
         files_view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
         if t == BALANCES:
             con.execute("CREATE OR REPLACE TEMP VIEW balance_parts AS SELECT * FROM merge_parts")
@@ -204,6 +215,7 @@ def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dic
         else:
             _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamp)
         con.execute("DROP VIEW merge_parts")
+    write_index(con, out[BALANCES], out[INDEX])
 
 
 def script_balances_at(con: duckdb.DuckDBPyConnection, h_to: int) -> pa.Table:
@@ -254,8 +266,12 @@ def _files_of(ds: DerivedSet, state: dict) -> dict[str, list[Path]]:
 
 def _next_gen(ds: DerivedSet, state: dict | None) -> int:
     """Above every generation a file in the folder was ever named with, published or not."""
-    gens = [int(f.name.split("-")[1]) for f in ds.path.glob("*-*-*.parquet") if f.name.split("-")[1].isdigit()]
+    gens = [int(f.name.split("-")[1]) for f in ds.path.glob("*-*-*.*") if f.name.split("-")[1].isdigit()]
     return max(gens + [(state or {}).get("gen", 0)]) + 1
+
+
+def _names(ds: DerivedSet, gen: int, k: int) -> dict[str, Path]:
+    return {t: ds.path / f"{t}-{gen:08d}-{k}{'.i64' if t == INDEX else '.parquet'}" for t in FILES}
 
 
 def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, want: dict,
@@ -269,8 +285,8 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     gen = _next_gen(ds, state)
     while h <= h_to:
         hi = min(h + STEP_BLOCKS - 1, h_to)
-        out = {t: ds.path / f"{t}-{gen:08d}-0.parquet" for t in FILES}
-        build_range(con, h, hi, [ds.path / f for f in files[BALANCES]], out, _file_stamp(want, h, hi), steps)
+        out = _names(ds, gen, 0)
+        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _file_stamp(want, h, hi), steps)
         segs.append((h, hi))
         for t in FILES:
             files[t].append(out[t].name)
@@ -279,7 +295,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
         # binary counter: merge the newest two while the newer spans at least as many blocks
         while len(segs) >= 2 and segs[-1][1] - segs[-1][0] >= segs[-2][1] - segs[-2][0]:
             lo2, hi2 = segs[-2][0], segs[-1][1]
-            merged = {t: ds.path / f"{t}-{gen:08d}-{k}.parquet" for t in FILES}
+            merged = _names(ds, gen, k)
             _merge(con, ds, {t: ds.path / files[t][-2] for t in FILES}, {t: ds.path / files[t][-1] for t in FILES},
                    merged, _file_stamp(want, lo2, hi2))
             segs[-2:] = [(lo2, hi2)]

@@ -1,27 +1,18 @@
--- reads: dep_keys, clusters, balances_base, outputs, inputs
+-- reads: dep_keys, dep_members, member_base, outputs, inputs
 -- returns: rows (height, tx_index, balance, cluster_size, source_cluster)
 -- params: $h_from, $h_to
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
 -- sql/whales_source_keys.sql), for the deposits of heights [$h_from, $h_to]: the wallet's balance at
--- height $h_from - 1 (view `balances_base`: (key, script, balance) rows whose sum per script is its
--- received minus spent over blocks < $h_from, the segments kept by costbasis/flows/stored.py; empty
--- for a build from scratch; joined by the 64-bit key, the script ruling out collisions) plus the running sum of its
--- received (+ outputs) and spent (- inputs) values over blocks [$h_from, $h_to] ordered by
--- (height, tx_index), taken at the last event before the deposit (ASOF), summed over the deposit's
--- wallets. Only the new blocks are read, joined only against the members of the wallets that deposit,
--- so extending the stored tables costs time in proportion to the new blocks, not the wallets' history.
+-- height $h_from - 1 (`member_base` (kid, balance): the sum over the wallet's member scripts (temp
+-- table dep_members, sql/whales_source_members.sql) of their stored balance changes before $h_from,
+-- looked up by costbasis/flows/stored.py in the segments' sorted key indexes; empty for a build from
+-- scratch) plus the running sum of its received (+ outputs) and spent (- inputs) values over blocks
+-- [$h_from, $h_to] ordered by (height, tx_index), taken at the last event before the deposit (ASOF),
+-- summed over the deposit's wallets. Only the new blocks are read, joined only against the members
+-- of the wallets that deposit, so extending the stored tables costs time in proportion to the new
+-- blocks and the depositing wallets, not the chain.
 -- Also the total size of the source wallets and the address of the smallest key (the display name).
-WITH wallets AS (SELECT DISTINCT kid, key, cluster FROM dep_keys),
-members AS (
-    SELECT kid, script, hash(script) AS key
-    FROM (SELECT w.kid, coalesce(c.script, w.key) AS script
-          FROM wallets w LEFT JOIN clusters c ON c.cluster = w.cluster)
-),
-base AS (
-    SELECT m.kid, sum(b.balance) AS balance
-    FROM members m JOIN balances_base b ON b.key = m.key AND b.script = m.script
-    GROUP BY m.kid
-),
+WITH members AS (SELECT kid, script FROM dep_members),
 events AS (
     SELECT m.kid, o.height::BIGINT * 1048576 + o.tx_index AS pos, o.value AS delta
     FROM outputs o JOIN members m ON o.script = m.script
@@ -42,7 +33,7 @@ since AS (
 ),
 per_key AS (
     SELECT s.height, s.tx_index, s.key, s.n, s.address, s.balance + coalesce(b.balance, 0) AS balance
-    FROM since s LEFT JOIN base b ON b.kid = s.kid
+    FROM since s LEFT JOIN member_base b ON b.kid = s.kid
 )
 SELECT height, tx_index, sum(balance)::BIGINT AS balance, sum(n)::BIGINT AS cluster_size,
        arg_min(address, key) AS source_cluster
