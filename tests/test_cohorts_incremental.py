@@ -181,3 +181,31 @@ def test_days_after_last_block_and_live_cost_basis(setup):
     assert_same(a, scratch(store, date_from=fr, date_to=to, quantiles=QS))
     asof = date.fromordinal(719163 + last - 200).isoformat()
     assert live_cost_basis(store, asof=asof).equals(live_cost_basis(Store(store.root.parent / "cache-scratch"), asof=asof))
+
+
+def test_logistic_split_from_the_state_equals_from_scratch(setup):
+    """The logistic split is built into the state by its first call, then extended with the blocks
+    (by hard and logistic calls alike): always the rows of a from-scratch computation."""
+    store, ch, _tmp = setup
+    cs = store.chain("bitcoin")
+    n = len(ch.blocks)
+    cuts = [0, 90, 91, 130, 170, 200, n]
+    with cs.writer_lock():
+        for i, (lo, hi) in enumerate(zip(cuts, cuts[1:])):
+            commit(cs, ch, lo, hi - 1)
+            split = "hard" if i % 2 else "logistic"   # a hard call extends the logistic tables too
+            cohort_series(store, holder_split=split)
+            st = state_of(store)
+            assert st["logistic"] and st["tip"][0] == hi - 1
+    assert len(state_of(store)["tables"]["ldaily"]) > 1   # extended, not rebuilt
+    gen = state_of(store)["gen"]
+    inc = cohort_series(store, holder_split="logistic", quantiles=QS)
+    assert state_of(store)["gen"] == gen                  # a warm call reads the state as is
+    full = scratch(store, holder_split="logistic", quantiles=QS)
+    assert_same(inc, full)
+    assert inc["supply_btc"].to_pylist() != cohort_series(store)["supply_btc"].to_pylist()  # really logistic
+    # past the last block (coins only age) the same as from scratch too
+    last = inc["date"].to_pylist()[-1]
+    later = date.fromordinal(last.toordinal() + 30).isoformat()
+    assert_same(cohort_series(store, holder_split="logistic", date_from=last.isoformat(), date_to=later),
+                scratch(store, holder_split="logistic", date_from=last.isoformat(), date_to=later))

@@ -7,7 +7,8 @@
 -- no upper edge). Events are linear in the lots, so the events of added lots (new blocks) are
 -- simply added to the persisted ones. Exact integers: satoshis as BIGINT and realized cap as
 -- HUGEINT in 1e-15 USD x sat, computed as sats x round(price x 1e15), which is additive (the
--- events of a lot split in two add up to those of the whole lot) and never drifts in running sums.
+-- events of a lot split in two add up to those of the whole lot) and never drifts in running sums;
+-- stored as DECIMAL(38,0) (Parquet has no HUGEINT; < 1e36 for all of Bitcoin).
 WITH spans AS (
     SELECT b.cohort,
            greatest(l.c_day + b.lo_days - 1, l.f_day) AS d_in,
@@ -19,7 +20,7 @@ WITH spans AS (
 ), live AS (
     SELECT * FROM spans WHERE d_out IS NULL OR d_in < d_out
 )
-SELECT cohort, day, sum(d_sats)::BIGINT AS d_sats, sum(d_cap)::HUGEINT AS d_cap, sum(d_nop)::BIGINT AS d_nop
+SELECT cohort, day, sum(d_sats)::BIGINT AS d_sats, sum(d_cap)::DECIMAL(38,0) AS d_cap, sum(d_nop)::BIGINT AS d_nop
 FROM (
     SELECT cohort, d_in AS day, sats AS d_sats, cap AS d_cap, nop AS d_nop FROM live
     UNION ALL

@@ -1,4 +1,4 @@
--- reads: lots_by_time
+-- reads: tlots
 -- creates: transition_live (temp table), cohort_transition (temp table)
 -- inserts: cohort_live
 -- params: $from_day, $to_day
@@ -6,16 +6,20 @@
 -- [100, 210) days, 0 below, 1 at or above. The events path already holds the constant parts
 -- (cohort_bands maps sth to [0, 100) and lth to [210, inf) in this mode); here each lot adds
 -- w x value to LTH and (1 - w) x value to STH on the days its age lies in [100, 210): at most
--- 110 days per creation block, so the cost is blocks x 110, not blocks x days.
+-- 110 days per creation block, and only the blocks whose window meets [$from_day, $to_day] are
+-- read, so the cost is blocks x 110 for the whole history and ~144 x 110 per added day.
+-- Input tlots (logistic_lots_delta.sql): per creation block time, live value on the window's first
+-- day c_day + 99, minus each spend inside the window.
 CREATE OR REPLACE TEMP TABLE transition_live AS
-WITH key_events AS (
-    SELECT c_time, f_day, c_day, price, without_price, f_day AS day, sum(sats) AS d FROM lots_by_time
-    WHERE f_day <= $to_day GROUP BY ALL
-    UNION ALL
-    SELECT c_time, f_day, c_day, price, without_price, s_day AS day, -sum(sats) AS d FROM lots_by_time
-    WHERE s_day IS NOT NULL AND f_day <= $to_day AND s_day <= $to_day GROUP BY ALL
+WITH keys AS (
+    SELECT c_time, (c_time + 86399) // 86400 AS c_day, price, without_price, s_day, sats FROM tlots
+    WHERE (c_time + 86399) // 86400 + 99 <= $to_day AND (c_time + 86399) // 86400 + 209 > $from_day
 ), key_days AS (
-    SELECT c_time, c_day, price, without_price, day, sum(d) AS d FROM key_events GROUP BY ALL
+    SELECT c_time, c_day, price, without_price, day, sum(d) AS d FROM (
+        SELECT c_time, c_day, price, without_price, c_day + 99 AS day, sats AS d FROM keys
+        UNION ALL
+        SELECT c_time, c_day, price, without_price, s_day, -sats FROM keys WHERE s_day IS NOT NULL
+    ) GROUP BY ALL
 ), segments AS (
     SELECT c_time, c_day, price, without_price, day AS seg_from,
            coalesce(lead(day) OVER w, $to_day + 1) AS seg_to,
@@ -24,7 +28,7 @@ WITH key_events AS (
     WINDOW w AS (PARTITION BY c_time, c_day, price, without_price ORDER BY day)
 ), expanded AS (
     SELECT c_time, price, without_price, sats,
-           unnest(range(greatest(seg_from, $from_day, c_day + 99), least(seg_to, $to_day + 1, c_day + 209))) AS day
+           unnest(range(greatest(seg_from, $from_day), least(seg_to, $to_day + 1, c_day + 209))) AS day
     FROM segments WHERE sats <> 0
 ), weighted AS (
     SELECT day, price, without_price, sats,

@@ -6,9 +6,10 @@ events, not days x coins. Profit share, standard deviation and quantiles need th
 creation-price distribution of each day: sql/cohort_live.sql builds it per creation key
 (creation day x price, not per coin) and only for the requested days.
 
-The hard-split rows of every day up to the last block are kept in the persisted cohort state
-(engine/bitcoin/cohort_state.py) and only extended as blocks arrive; a query reads them. Days after the
-last block, quantiles and the logistic split are computed here from the state's lots.
+The rows of every day up to the last block are kept in the persisted cohort state
+(engine/bitcoin/cohort_state.py; the logistic split's from its first call, logistic_state.py) and
+only extended as blocks arrive; a query reads them. Days after the last block and quantiles are
+computed here from the state's lots.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import COHORTS, cohort_table
-from costbasis.engine.bitcoin.cohort_state import live_for_days
+from costbasis.engine.bitcoin import logistic_state
 from costbasis.engine.bitcoin.context import ChainContext, open_chain
 from costbasis.dates import EPOCH, fmt_day, parse_day, today_day
 from costbasis.errors import CostbasisError
@@ -65,49 +66,43 @@ def cohort_series(store, chain: str | None = None, asof=None, date_from=None, da
 
 def series_for_days(ctx: ChainContext, from_day: int, to_day: int, holder_split: str = "hard",
                     qs: list[float] | None = None) -> pa.Table:
-    if holder_split == "hard" and ctx.state is not None:
-        return _hard_from_state(ctx, from_day, to_day, qs or [])
-    con = ctx.con
-    params = {"from_day": from_day, "to_day": to_day}
-    db.register_arrow(con, "cohort_bands", cohort_table(holder_split))
-    con.execute("CREATE OR REPLACE TEMP VIEW event_lots AS SELECT * FROM lots")
-    con.execute("CREATE OR REPLACE TEMP TABLE cohort_events_split AS " + db.sql_text("cohort_events").strip().rstrip(";"))
-    con.execute("CREATE OR REPLACE TEMP VIEW cohort_events AS SELECT * FROM cohort_events_split")
-    live_for_days(con, from_day, to_day, None)
-    if holder_split == "logistic":
-        con.execute(db.sql_text("lots_by_time"))
-        for stmt in db.sql_text("logistic_transition").split(";\n"):
-            if stmt.strip():
-                con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
-    else:
-        con.execute(db.sql_text("cohort_transition_empty"))
-    table = db.run(con, "cohorts_daily", params)
-    table = _with_date(table)
-    if qs:
-        table = _add_quantiles(con, table, qs)
-    if ctx.state is not None:
-        ctx.state.reattach()  # put back the hard-split cohort_events view this call replaced
-    return table
-
-
-def _hard_from_state(ctx: ChainContext, from_day: int, to_day: int, qs: list[float]) -> pa.Table:
-    """Stored rows up to the last block day; later days (no blocks yet, coins still age) computed."""
+    """Stored rows up to the last block day (the logistic split's built on its first call); later
+    days (no blocks yet, coins still age) and quantiles computed from the state's lots."""
     con, st = ctx.con, ctx.state
-    db.register_arrow(con, "cohort_bands", cohort_table("hard"))
-    stored_to = min(to_day, st.last_day)
-    parts = []
-    if from_day <= stored_to:
-        parts.append(db.run(con, "cohorts_stored", {"from_day": from_day, "to_day": stored_to}))
-    if to_day > st.last_day:
-        lo = max(from_day, st.last_day + 1)
-        st.live_for_days(lo, to_day)
-        con.execute(db.sql_text("cohort_transition_empty"))
-        parts.append(db.run(con, "cohorts_daily", {"from_day": lo, "to_day": to_day}))
-    table = _with_date(pa.concat_tables([p.cast(parts[0].schema) for p in parts]))
-    if qs:
+    qs = qs or []
+    logistic = holder_split == "logistic"
+    if logistic:
+        st.ensure_logistic()
+    db.register_arrow(con, "cohort_bands", cohort_table(holder_split))
+    try:
+        if logistic:
+            con.execute(db.sql_text("cohort_events_logistic_split"))
+        stored_to = min(to_day, st.last_day)
+        parts = []
+        if from_day <= stored_to:
+            parts.append(db.run(con, "cohorts_stored_logistic" if logistic else "cohorts_stored",
+                                {"from_day": from_day, "to_day": stored_to}))
+        if to_day > st.last_day:
+            lo = max(from_day, st.last_day + 1)
+            _live(con, st, lo, to_day, logistic)
+            parts.append(db.run(con, "cohorts_daily", {"from_day": lo, "to_day": to_day}))
+        table = _with_date(pa.concat_tables([p.cast(parts[0].schema) for p in parts]))
+        if qs:
+            _live(con, st, from_day, to_day, logistic)
+            table = _add_quantiles(con, table, qs)
+        return table
+    finally:
+        db.register_arrow(con, "cohort_bands", cohort_table("hard"))
+        st.reattach()   # put back the hard-split cohort_events view
+
+
+def _live(con, st, from_day: int, to_day: int, logistic: bool) -> None:
+    """cohort_live and cohort_transition for [from_day, to_day] of the registered cohort_bands."""
+    if logistic:
+        logistic_state.live(con, from_day, to_day, st.base_day)
+    else:
         st.live_for_days(from_day, to_day)
-        table = _add_quantiles(con, table, qs)
-    return table
+        con.execute(db.sql_text("cohort_transition_empty"))
 
 
 def _with_date(table: pa.Table) -> pa.Table:
