@@ -52,6 +52,7 @@ def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", bucket
     spark_hooks.create(ctx.con, "urpd_live", {"day": day, "cohort": cohort}) or ctx.con.execute(db.sql_text("urpd_live"), {"day": day, "cohort": cohort})
     t = db.run(ctx.con, "urpd_buckets", {"day": day, "mode": mode, "n": n, "width": width, "scale": 1e8})
     t = t.rename_columns(["supply_btc" if c == "supply" else c for c in t.column_names])
-    nop = spark_hooks.rows(ctx.con, "live_by_price", {"day": day, "cohort": cohort}) or ctx.con.execute(db.sql_text("live_by_price"), {"day": day, "cohort": cohort}).fetchall()
-    without = sum(r[2] for r in nop)
+    # the without-price part from the same live rows (urpd_live on either engine): a second scan of
+    # the lots (live_by_price) would double the cost
+    without = sum(r[0] for r in ctx.con.execute(db.sql_text("urpd_without_price")).fetchall())
     return t.replace_schema_metadata({"coins_without_price_btc": repr(without), "asof_day": str(day)})
