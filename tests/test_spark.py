@@ -77,10 +77,11 @@ def test_every_portable_sql_file_is_a_metric_file_and_transpiles():
     names = set(db.sql_files())
     for n in transpile.PORTABLE:
         assert n in names, f"{n}.sql listed as portable but not in sql/"
-        out = transpile.file_sql(n)
+        # a row query DuckDB writes: Spark runs it without its hash() key columns (DuckDB adds them)
+        out = hooks.transpile_tree(hooks.split_query(n)[0]) if n in hooks.FLOW_QUERIES else transpile.file_sql(n)
         assert "ASOF" not in out.upper() and "HUGEINT" not in out.upper() and "FSUM" not in out.upper(), n
     # every file a Spark hook runs is a portable sql/ file
-    assert set(hooks.FLOW_FILES) <= set(transpile.PORTABLE)
+    assert set(hooks.FLOW_FILES) | set(hooks.FLOW_QUERIES) <= set(transpile.PORTABLE)
     assert set(hooks.COHORT_SQL) <= set(transpile.PORTABLE)
     # no Spark-only SQL copy anywhere: the Spark package holds no SQL files
     pkg = Path(transpile.__file__).parent
@@ -128,7 +129,7 @@ def test_every_portable_file_runs_on_spark_like_duckdb(chains, spark):
                  ("urpd_live", [], ["price"]),
                  ("live_by_price", [], ["creation_price_usd"])]
         # the flows' CREATE ... AS SELECT files are compared by the flows test (stored tables equal)
-        assert set(transpile.PORTABLE) == {n for n, _, _ in order} | set(hooks.FLOW_FILES), \
+        assert set(transpile.PORTABLE) == {n for n, _, _ in order} | set(hooks.FLOW_FILES) | set(hooks.FLOW_QUERIES), \
             "a new portable file needs a check here"
         con.execute(db.sql_text("cohort_transition_empty"))
         spark.sql("SELECT CAST(NULL AS BIGINT) AS day, CAST(NULL AS STRING) AS cohort, CAST(NULL AS DOUBLE) AS sats, "
@@ -293,21 +294,21 @@ def test_flow_tables_and_whale_deposits_built_on_spark_equal_duckdb(tmp_path_fac
     from costbasis.flows import stored
     from costbasis.flows.context import open_flows
     from costbasis.flows.flows import exchange_flows
-    from costbasis.flows.whales import whale_deposits
     fc = flow_chain(tmp_path_factory)   # built once per session (shared with the flows tests)
     chain = "bitcoin-regtest"
     sp = tmp_path / "spark"
     shutil.copytree(fc.expanded, sp, ignore=shutil.ignore_patterns("flows"))
     assert not (sp / chain / "_derived" / "flows").exists()
     _engine("duckdb")
-    want_flows, want_whales = exchange_flows(Store(fc.expanded)), whale_deposits(Store(fc.expanded))
+    want_flows = exchange_flows(Store(fc.expanded))
+    want_whales = [_whales(Store(fc.expanded), kw) for kw in WHALE_QUERIES]
     con, _ = open_flows(Store(fc.expanded), chain)
     want_tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in stored.TABLES}
     _engine("spark")
     try:
         before = dict(hooks.RUNS)
         got_flows = exchange_flows(Store(sp))   # cold build of the flow tables: on Spark
-        for f in hooks.FLOW_FILES:
+        for f in hooks.FLOW_FILES + hooks.FLOW_QUERIES:
             assert hooks.RUNS.get(f, 0) > before.get(f, 0), f
     finally:
         _engine("duckdb")
@@ -318,8 +319,20 @@ def test_flow_tables_and_whale_deposits_built_on_spark_equal_duckdb(tmp_path_fac
     assert all(want_tables[t] for t in stored.TABLES)
     assert got_tables == want_tables   # the same stored rows
     assert_tables_close(want_flows, got_flows)
-    assert want_whales.num_rows > 0
-    assert_tables_close(want_whales, whale_deposits(st))
+    assert all(w.num_rows > 0 for w in want_whales)
+    assert sum(want_whales[0]["signal"].to_pylist()) > 0 and want_whales[2].num_rows > 0
+    for kw, w in zip(WHALE_QUERIES, want_whales):   # daily signals and --list, read from Spark's tables
+        assert_tables_close(w, _whales(st, kw))
+    # the balance changes Spark summed, keyed by DuckDB: every script's balance equals DuckDB's
+    assert stored.load_balances(st, chain).equals(stored.load_balances(Store(fc.expanded), chain))
+
+
+# daily signals (two thresholds, a short window) and the deposit list (--list), as `costbasis whales`
+WHALE_QUERIES = [dict(), dict(min_usd=1.0, window=5, z=1.0), dict(deposits=True), dict(deposits=True, min_btc=0.5)]
+
+
+def _whales(store, kw):
+    return api.whales(store, **kw)
 
 
 # ---------------------------------------------------------------- common-input clustering

@@ -190,13 +190,13 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     con.execute(sql_text("whales_source_members"))
     register_arrow(con, "member_base", member_balances(con, base_indexes))
     lap("source_keys")
-    _copy(con, _SELECT["deposit_sources"].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
+    _copy(con, _SELECT["deposit_sources"].format(src="(" + (spark_hooks.query(con, "whales_source_balances", p) or sql_text("whales_source_balances").rstrip().rstrip(";")) + ")"),
           p, out["deposit_sources"], stamp)
     lap("source_balances")
-    _copy(con, _SELECT["deposit_coins"].format(src="(" + sql_text("whales_deposit_coins").rstrip().rstrip(";") + ")"),
+    _copy(con, _SELECT["deposit_coins"].format(src="(" + (spark_hooks.query(con, "whales_deposit_coins", p) or sql_text("whales_deposit_coins").rstrip().rstrip(";")) + ")"),
           p, out["deposit_coins"], stamp)
     lap("deposit_coins")
-    _copy(con, sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamp)
+    _copy(con, spark_hooks.query(con, "whales_balance_delta", p) or sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamp)
     write_index(con, out[BALANCES], out[INDEX])
     lap("script_balances")
     con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_members")   # the stored tables take these names

@@ -7,7 +7,7 @@
 -- table dep_members, sql/whales_source_members.sql) of their stored balance changes before $h_from,
 -- looked up by costbasis/flows/stored.py in the segments' sorted key indexes; empty for a build from
 -- scratch) plus the running sum of its received (+ outputs) and spent (- inputs) values over blocks
--- [$h_from, $h_to] ordered by (height, tx_index), taken at the last event before the deposit (ASOF),
+-- [$h_from, $h_to] ordered by (height, tx_index), taken over the events strictly before the deposit,
 -- summed over the deposit's wallets. Only the new blocks are read, joined only against the members
 -- of the wallets that deposit, so extending the stored tables costs time in proportion to the new
 -- blocks and the depositing wallets, not the chain.
@@ -22,14 +22,21 @@ events AS (
     FROM inputs i JOIN members m ON i.script = m.script
     WHERE i.height BETWEEN $h_from AND $h_to
 ),
-running AS (
-    SELECT kid, pos, sum(delta) OVER (PARTITION BY kid ORDER BY pos) AS balance
-    FROM (SELECT kid, pos, sum(delta) AS delta FROM events GROUP BY kid, pos)
+-- the deposits among their wallets' events, each before the events of its own position: the running
+-- sum at a deposit row is its wallet's change over the events strictly before it (the common
+-- DuckDB/Spark subset of an ASOF join, which Spark has not)
+timeline AS (
+    SELECT height, tx_index, key, n, address, kid, height::BIGINT * 1048576 + tx_index AS pos, 0 AS ord, 0 AS delta
+    FROM dep_keys
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, kid, pos, 1 AS ord, delta FROM events
 ),
 since AS (
-    SELECT d.height, d.tx_index, d.key, d.n, d.address, d.kid, coalesce(r.balance, 0) AS balance
-    FROM (SELECT *, height::BIGINT * 1048576 + tx_index AS pos FROM dep_keys) d
-    ASOF LEFT JOIN running r ON d.kid = r.kid AND d.pos > r.pos
+    SELECT height, tx_index, key, n, address, kid, balance
+    FROM (SELECT *, sum(delta) OVER (PARTITION BY kid ORDER BY pos, ord
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
+          FROM timeline) t
+    WHERE ord = 0
 ),
 per_key AS (
     SELECT s.height, s.tx_index, s.key, s.n, s.address, s.balance + coalesce(b.balance, 0) AS balance

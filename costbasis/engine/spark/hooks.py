@@ -125,9 +125,10 @@ def sopr(ctx, store, params: dict) -> pa.Table | None:
         cs = store.chain(ctx.chain)
         session.register_chain(spark, store.root, cs, TABLES, tables=("blocks", "coin_flows"))
         session.arrow_df(spark, load_prices(store, ctx.asset), store.root, scratch).createOrReplaceTempView("prices")
-        hp = run_sql(spark, transpile.file_sql("height_price_select"), {"after": -1}).persist()
+        hp_sql, sopr_sql = SOPR_FILES
+        hp = run_sql(spark, transpile.file_sql(hp_sql), {"after": -1}).persist()
         hp.createOrReplaceTempView("height_price")
-        out = run_sql(spark, transpile.file_sql("sopr"), params).toArrow()
+        out = run_sql(spark, transpile.file_sql(sopr_sql), params).toArrow()
         _ran("sopr")
         hp.unpersist()
         return out
@@ -139,10 +140,16 @@ def sopr(ctx, store, params: dict) -> pa.Table | None:
 # Flow tables (flows/stored.py) are built in committed steps of height ranges; with --engine spark
 # each step's exchange-flow transactions (sql/flows/flows_exchange_txs.sql) and deposit sources'
 # keys (sql/whales/whales_source_keys.sql) are computed by Spark over the store's files and handed
-# to DuckDB as the temp tables the SQL files create. The balance bookkeeping keyed by DuckDB's
-# hash() (whales_balance_delta, whales_source_balances) stays on DuckDB: Spark's hash differs.
+# to DuckDB as the temp tables the SQL files create. The row queries DuckDB writes into the segment
+# files (FLOW_QUERIES: deposit sources' balances, deposited coins, per-script balance changes) run on
+# Spark too and DuckDB writes their rows (query()). Keys made by DuckDB's hash() (Spark's differs)
+# are carried, never recomputed by Spark: the members' keys and their stored base balances come
+# from DuckDB (small inputs copied to Spark), and the key column of the balance changes is added by
+# DuckDB to Spark's (script, delta) rows as it writes them.
 _flows: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_flows", default=None)
 FLOW_FILES = ("flows_exchange_txs", "whales_source_keys")
+FLOW_QUERIES = ("whales_source_balances", "whales_deposit_coins", "whales_balance_delta")
+FLOW_VIEWS = ("blocks", "outputs", "inputs", "xlabels", "clusters")   # registered on Spark per build
 
 
 class _Flows:
@@ -164,6 +171,7 @@ class _Flows:
                                 "CAST(NULL AS STRING) AS address WHERE false")
         df.createOrReplaceTempView("clusters")
         self.tables = {}
+        self.duck = []   # DuckDB temp tables of Spark results (dropped at the end of the build)
 
 
 @contextmanager
@@ -179,6 +187,8 @@ def flows_build(store, chain: str, xlabels: pa.Table):
         _flows.reset(token)
         for df in c.tables.values():
             df.unpersist()
+        for con, t in c.duck:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
         c.scratch.close()
 
 
@@ -204,6 +214,77 @@ def create(con, name: str, params: dict) -> bool:
         session.to_duckdb(con, table, df, c.scratch)
     _ran(name)
     return True
+
+
+def _duck_hash(node) -> bool:
+    import sqlglot.expressions as exp
+    return any(str(f.this).lower() == "hash" for f in node.find_all(exp.Anonymous))
+
+
+def query(con, name: str, params: dict) -> str | None:
+    """In a Spark flows build: sql/<name>.sql (a SELECT of FLOW_QUERIES) computed on Spark, and the
+    DuckDB query that gives its rows from there (same columns and order; binds the same parameters,
+    so the caller runs it as it would the file). None: DuckDB runs the file.
+    Top-level columns made by DuckDB's hash() are computed by DuckDB over Spark's rows."""
+    c = _flows.get()
+    if c is None or name not in FLOW_QUERIES:
+        return None
+    from costbasis.engine.spark import session
+    on_spark, finish = split_query(name)
+    _duckdb_inputs(con, c, on_spark)
+    table = f"__spark_{name}"
+    df = run_sql(c.spark, transpile_tree(on_spark), params)
+    session.to_duckdb(con, table, df, c.scratch)
+    c.duck.append((con, table))
+    _ran(name)
+    return finish.format(table=table)
+
+
+def transpile_tree(tree) -> str:
+    from costbasis.engine.spark import transpile
+    return transpile.to_spark(tree.sql(dialect="duckdb"))
+
+
+def split_query(name: str):
+    """sql/<name>.sql (a SELECT) as (the part Spark runs: a sqlglot tree without the ORDER BY and
+    the top-level hash() columns, DuckDB's query over its rows in table {table}: those columns and
+    the ORDER BY)."""
+    import re
+    import sqlglot
+    import sqlglot.expressions as exp
+    from costbasis.engine import db
+    text = db.sql_text(name)
+    tree = sqlglot.parse_one(text, read="duckdb")
+    keyed = {i for i, p in enumerate(tree.selects) if _duck_hash(p)}
+    on_spark = tree.copy()
+    on_spark.set("order", None)   # DuckDB orders the rows as it writes them
+    on_spark.set("expressions", [p for i, p in enumerate(on_spark.selects) if i not in keyed])
+    outs = {p.alias_or_name for p in on_spark.selects}
+    cols = []
+    for i, p in enumerate(tree.selects):
+        if i in keyed:
+            p = p.copy().transform(lambda n: exp.column(n.name) if isinstance(n, exp.Column) else n)
+            assert {x.name for x in p.find_all(exp.Column)} <= outs, (name, p.sql())
+            cols.append(p.sql(dialect="duckdb"))
+        else:
+            cols.append(p.alias_or_name)
+    # the caller binds the file's parameters: the query names each (always true) so DuckDB accepts them
+    bind = " AND ".join(f"(${k} IS NULL OR ${k} IS NOT NULL)" for k in dict.fromkeys(re.findall(r"\$(\w+)", text)))
+    order = tree.args.get("order")
+    finish = (f"SELECT {', '.join(cols)} FROM {{table}}" + (f" WHERE {bind}" if bind else "")
+              + (" " + order.sql(dialect="duckdb") if order else ""))
+    return on_spark, finish
+
+
+def _duckdb_inputs(con, c, tree) -> None:
+    """The tables `tree` reads that Spark does not hold (made by DuckDB in this step, e.g. the
+    members' keys and stored base balances: small) copied to Spark views of the same names."""
+    import sqlglot.expressions as exp
+    ctes = {t.alias_or_name for t in tree.find_all(exp.CTE)}
+    for name in sorted({t.name for t in tree.find_all(exp.Table)} - ctes - set(FLOW_VIEWS) - set(c.tables)):
+        out = c.scratch.new(f"{name}.parquet")   # `name` is a table of our SQL files, not user input
+        con.execute(f"COPY (SELECT * FROM {name}) TO $p (FORMAT parquet)", {"p": str(out)})
+        c.spark.read.parquet(out.as_uri()).createOrReplaceTempView(name)
 
 
 def _created(name: str) -> tuple[str, str]:
@@ -288,6 +369,31 @@ def rows(con, name: str, params: dict) -> list | None:
     out = run_sql(got[0], transpile.to_spark(db.sql_text(name)), params).collect()
     _ran(name)
     return [tuple(r) for r in out]
+
+
+# ---------------------------------------------------------------- which SQL runs where
+SOPR_FILES = ("height_price_select", "sopr")
+
+
+def spark_files() -> set[str]:
+    """Every sql/ file a Spark hook runs (transpiled) in place of DuckDB."""
+    return set(COHORT_SQL) | set(SOPR_FILES) | set(FLOW_FILES) | set(FLOW_QUERIES) | set(STATE_FILES)
+
+
+# Whole-chain SQL (reads the chain's outputs/inputs/coin_flows or all lots) that DuckDB runs under
+# --engine spark too, and why. tests/test_spark_coverage.py traces every Bitcoin metric on DuckDB and
+# fails when a whole-chain file runs neither on Spark nor is listed here, so a metric cannot exist
+# on one engine only without it being said.
+DUCKDB_ONLY = {
+    "labels_cluster_txs": "clustering: DuckDB numbers the scripts (the ids the union-find is kept in) and "
+                          "finds the multi-input txs; the connected components of their edges run on Spark",
+    "labels_cluster_inputs": "clustering: as labels_cluster_txs (the edges' inputs)",
+    "labels_cluster_scripts": "clustering: as labels_cluster_txs (new script ids)",
+    "labels_spend_counts": "exchange-label sweeps (labels expand), not clustering: per-segment counts kept by DuckDB",
+    "labels_sweep_hits": "exchange-label sweeps (labels expand): as labels_spend_counts",
+    "cohort_lots_reprice": "incremental update after a price change: a few blocks, DuckDB",
+    "live_events_recent": "incremental update: the days since the base snapshot only, DuckDB",
+}
 
 
 # ---------------------------------------------------------------- common-input clustering

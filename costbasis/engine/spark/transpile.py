@@ -32,6 +32,9 @@ PORTABLE = (
     "cohort_live",
     "flows_exchange_txs",    # CREATE TEMP TABLE t AS SELECT: the SELECT runs on Spark (hooks.create)
     "whales_source_keys",
+    "whales_source_balances",  # SELECTs whose rows DuckDB writes (hooks.query; a hash() key column
+    "whales_deposit_coins",    # is added by DuckDB over Spark's rows)
+    "whales_balance_delta",
     "urpd_live",             # over the persisted lot segments (hooks.STATE_FILES)
     "live_by_price",
 )
