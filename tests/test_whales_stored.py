@@ -322,3 +322,29 @@ def test_extension_reads_only_the_new_blocks_and_writes_only_their_segment(chain
     clean = _copy(chain.expanded, tmp_path / "clean")
     assert _tables(clean) == got
     assert _got(clean) == _expected(chain.story)
+
+
+def test_new_clusters_rewrite_only_deposit_sources(chain, tmp_path):
+    """Clusters change (labels expand) but labels and chain do not: only deposit_sources is rewritten;
+    exchange_txs, deposit_coins and the balances keep their files; rows as a build from scratch."""
+    from costbasis.bitcoin.schema import TABLES
+    from costbasis.engine.db import connect, register_arrow
+    store = _copy(chain.expanded, tmp_path / "c")
+    ds = stored.derived_set(store, CHAIN)
+    before = ds.load()
+    with_clusters = _tables(store)
+    store.dataset_path("clusters", CHAIN).unlink()          # every script its own wallet now
+    con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
+    xl = stored_xlabels(store)
+    register_arrow(con, "xlabels", xl)
+    ft = stored.flow_tables(store, con, CHAIN, xl)
+    assert ft.action == "sources" and ft.state["clusters"] == "none" and "sources" in ft.steps
+    after = ds.load()
+    for t in stored.FILES:
+        same = after["tables"][t] == before["tables"][t]
+        assert same == (t != stored.SOURCES), t
+    got = _tables(store)
+    assert got["deposit_sources"] != with_clusters["deposit_sources"]   # the wallets did change
+    assert stored.flow_tables(store, con, CHAIN, xl).action == "fresh"
+    ds.remove()
+    assert _tables(store) == got                                          # = from scratch

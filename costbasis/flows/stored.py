@@ -28,10 +28,15 @@ blocks), so a chain extended every day keeps O(log) files per table; merging wri
 Staleness. state.json records the chain tip (height, hash) and the store file set
 (ChainStore.file_set) of the last step, the exchange-labels and clusters fingerprints and the hash
 probe (a DuckDB version whose hash() differs rebuilds); every segment file carries in its Parquet
-metadata the labels, clusters, probe and its own height range, checked by every reader.
+metadata the labels, probe and its own height range (deposit_sources also the clusters: no other
+table depends on them), checked by every reader.
 - same tip, labels and clusters  -> used as is;
 - chain grew and the recorded tip is still on the chain -> extended with the new blocks only;
-- anything else (rollback or reorg below the recorded tip, new labels, new clusters, a damaged or
+- new clusters only (`labels expand`), recorded tip still on the chain -> only deposit_sources is
+  rewritten, range by range (its stored exchange txs, the deposits' inputs and the source wallets'
+  members' events in that range, base balances from the indexes); exchange_txs, deposit_coins and the
+  balances are kept; then extended as above. Committed once at the end (kill -9: redone next call);
+- anything else (rollback or reorg below the recorded tip, new labels, a damaged or
   foreign file, an older format) -> rebuilt from scratch, the old state published until the new
   state.json replaces it. A state ahead of the reader's snapshot is never overwritten: that reader
   builds privately in a temporary folder.
@@ -69,6 +74,7 @@ FORMAT = 4   # 4: + the balance segments' sorted key indexes (3: balance changes
 BALANCES = "balance_deltas"
 INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
 FILES = TABLES + (BALANCES, INDEX)
+SOURCES = "deposit_sources"   # the one table that depends on the clusters
 STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 ROW_GROUP = 16384
 
@@ -101,7 +107,7 @@ _SELECT = {
 class FlowTables:
     tables: dict[str, list[Path]]     # segment files per table (views are made over them)
     state: dict
-    action: str          # "fresh" | "extended" | "rebuilt" | "empty"
+    action: str          # "fresh" | "extended" | "rebuilt" | "sources" (new clusters: deposit_sources redone) | "empty"
     seconds: float = 0.0
     steps: dict = field(default_factory=dict)
 
@@ -110,12 +116,18 @@ def derived_set(store: Store, chain: str) -> DerivedSet:
     return store.chain(chain).derived(KIND)
 
 
-def _inputs(state: dict) -> dict:
-    return {k: state.get(k) for k in ("format", "labels", "clusters", "probe")}
+def _inputs(state: dict, table: str | None = None) -> dict:
+    """What a table's rows depend on: the clusters only matter to deposit_sources (the source wallets)."""
+    keys = ("format", "labels", "clusters", "probe") if table in (None, SOURCES) else ("format", "labels", "probe")
+    return {k: state.get(k) for k in keys}
 
 
-def _file_stamp(state: dict, lo: int, hi: int) -> str:
-    return json.dumps(dict(_inputs(state), range=[lo, hi]), sort_keys=True)
+def _file_stamp(state: dict, lo: int, hi: int, table: str) -> str:
+    return json.dumps(dict(_inputs(state, table), range=[lo, hi]), sort_keys=True)
+
+
+def _stamps(state: dict, lo: int, hi: int) -> dict[str, str]:
+    return {t: _file_stamp(state, lo, hi, t) for t in FILES}
 
 
 def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[dict | None, None]:
@@ -139,7 +151,7 @@ def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[
                 md = pq.read_schema(f).metadata or {}
             except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
                 return None, None
-            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi):
+            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t):
                 return None, None
     return st, None
 
@@ -163,8 +175,8 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
 
 
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
-                out: dict[str, Path], stamp: str, steps: dict | None = None) -> None:
-    """Write the five segment files of heights [h_from, h_to] to `out` (table -> path).
+                out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None) -> None:
+    """Write the five segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
 
     Needs the chain views, `xlabels` and `clusters`. `base_indexes`: the balance indexes of the
     segments of every block before h_from (none: h_from must be 0); only blocks [h_from, h_to] are
@@ -183,37 +195,75 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     p = {"h_from": h_from, "h_to": h_to}
     if not spark_hooks.create(con, "flows_exchange_txs", {"h_lo": h_from, "h_hi": h_to}):   # --engine spark
         con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
-    _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamp)
+    _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamps["exchange_txs"])
     lap("exchange_txs")
+    _source_keys(con, p, base_indexes)
+    lap("source_keys")
+    _write_sources(con, p, out[SOURCES], stamps[SOURCES])
+    lap("source_balances")
+    _copy(con, _SELECT["deposit_coins"].format(src="(" + sql_text("whales_deposit_coins").rstrip().rstrip(";") + ")"),
+          p, out["deposit_coins"], stamps["deposit_coins"])
+    lap("deposit_coins")
+    _copy(con, sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamps[BALANCES])
+    write_index(con, out[BALANCES], out[INDEX])
+    lap("script_balances")
+    con.execute("DROP TABLE exchange_txs")   # the stored table takes this name
+    _drop_source_keys(con)
+
+
+def _source_keys(con, p: dict, base_indexes: list[Path]) -> None:
+    """Temp tables dep_keys, dep_members and member_base (the wallets' balances before p["h_from"])
+    for the deposit candidates of temp table exchange_txs."""
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
     con.execute(sql_text("whales_source_members"))
     register_arrow(con, "member_base", member_balances(con, base_indexes))
-    lap("source_keys")
-    _copy(con, _SELECT["deposit_sources"].format(src="(" + (spark_hooks.query(con, "whales_source_balances", p) or sql_text("whales_source_balances").rstrip().rstrip(";")) + ")"),
-          p, out["deposit_sources"], stamp)
-    lap("source_balances")
-    _copy(con, _SELECT["deposit_coins"].format(src="(" + (spark_hooks.query(con, "whales_deposit_coins", p) or sql_text("whales_deposit_coins").rstrip().rstrip(";")) + ")"),
-          p, out["deposit_coins"], stamp)
-    lap("deposit_coins")
-    _copy(con, spark_hooks.query(con, "whales_balance_delta", p) or sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamp)
-    write_index(con, out[BALANCES], out[INDEX])
-    lap("script_balances")
-    con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_members")   # the stored tables take these names
-    con.execute("DROP VIEW member_base")
+
+
+def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
+    _copy(con, _SELECT[SOURCES].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
+          p, out, stamp)
+
+
+def _drop_source_keys(con) -> None:
+    con.execute("DROP TABLE dep_keys; DROP TABLE dep_members; DROP VIEW member_base")
     con.unregister("__arrow_member_base")
 
 
-def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path], stamp: str) -> None:
+def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, steps: dict) -> dict:
+    """New clusters: only deposit_sources depends on them, so only its segments are rewritten, per
+    stored range, from that range's stored exchange txs, its blocks' deposit inputs and members' events,
+    and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
+    t0 = time.perf_counter()
+    gen = _next_gen(ds, state)
+    files = {t: [f.name for f in ds.files(state, t)] for t in FILES}
+    for i, (lo, hi) in enumerate(state["segments"]):
+        p = {"h_from": lo, "h_to": hi}
+        con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($f)",
+                    {"f": str(ds.path / files["exchange_txs"][i])})
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]])
+        out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
+        _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES))
+        files[SOURCES][i] = out.name
+        con.execute("DROP TABLE exchange_txs")
+        _drop_source_keys(con)
+    new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
+    state = ds.commit(dict(new_state, **want, gen=gen), lists=files, keep_previous=True)
+    steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
+    return state
+
+
+def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path],
+           stamps: dict[str, str]) -> None:
     """Two adjacent segments (a before b) as one, written by DuckDB."""
     for t in TABLES + (BALANCES,):
         files_view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
         if t == BALANCES:
             con.execute("CREATE OR REPLACE TEMP VIEW balance_parts AS SELECT * FROM merge_parts")
-            _copy(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[t], stamp)
+            _copy(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[t], stamps[t])
             con.execute("DROP VIEW balance_parts")
         else:
-            _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamp)
+            _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamps[t])
         con.execute("DROP VIEW merge_parts")
     write_index(con, out[BALANCES], out[INDEX])
 
@@ -286,7 +336,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     while h <= h_to:
         hi = min(h + STEP_BLOCKS - 1, h_to)
         out = _names(ds, gen, 0)
-        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _file_stamp(want, h, hi), steps)
+        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps)
         segs.append((h, hi))
         for t in FILES:
             files[t].append(out[t].name)
@@ -297,7 +347,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
             lo2, hi2 = segs[-2][0], segs[-1][1]
             merged = _names(ds, gen, k)
             _merge(con, ds, {t: ds.path / files[t][-2] for t in FILES}, {t: ds.path / files[t][-1] for t in FILES},
-                   merged, _file_stamp(want, lo2, hi2))
+                   merged, _stamps(want, lo2, hi2))
             segs[-2:] = [(lo2, hi2)]
             for t in FILES:
                 files[t][-2:] = [merged[t].name]
@@ -358,17 +408,23 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
         if state is not None and _inputs(state) == want and state["height"] == tip[0] and state["hash"] == tip[1] \
                 and state.get("files") == cs.file_set(tip[0]):
             return FlowTables(_files_of(ds, state), state, "fresh", time.perf_counter() - t0)
-        ok = (state is not None and _inputs(state) == want and state["height"] < tip[0]
-              and state.get("files") == cs.file_set(state["height"])
-              and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+        on_chain = (state is not None and state["height"] <= tip[0]
+                    and state.get("files") == cs.file_set(state["height"])
+                    and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
+        # new clusters alone: keep every table but deposit_sources (see _redo_sources)
+        sources = on_chain and _inputs(state, "x") == _inputs(want, "x") and state["clusters"] != want["clusters"]
+        ok = on_chain and (sources or _inputs(state) == want) and state["height"] < tip[0]
         _register_clusters(store, con, chain)
         try:
             with spark_hooks.flows_build(store, chain, xlabels):
-                state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
+                if sources:
+                    state = _redo_sources(con, ds, state, want, steps)
+                if ok or not sources:
+                    state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
         except OSError:   # read-only or full cache: the query still works, it just is not kept
             return _build_private(store, con, chain, want, tip, t0)
-    return FlowTables(_files_of(ds, state), state, "extended" if extend and ok else "rebuilt",
-                      time.perf_counter() - t0, steps)
+    action = "sources" if sources else "extended" if extend and ok else "rebuilt"
+    return FlowTables(_files_of(ds, state), state, action, time.perf_counter() - t0, steps)
 
 
 def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
