@@ -8,8 +8,8 @@ growth between the two largest sizes.
 One function per family builds its stores and lists its commands (`FAMILIES`); `run_family` is the
 common runner. Families: cohorts (bench/cohorts.py's synthetic chain, 6,000 days, the issue's age
 mix: 95 % spent, 50 % ~30 d / 30 % ~1 y / 20 % uniform over the rest of the chain); flows
-(bench/flows.py's mainnet-shaped chain, 300 tx/block: labels expand, the flow tables cold and
-extended by a day, warm flows and whales).
+(bench/flows.py's mainnet-shaped chain, 300 tx/block, inputs spending real earlier outputs: the
+flow tables cold and extended by a day, warm flows and whales, labels expand cold).
 A "transaction" of the synthetic cohort chain is one coin (one output, spent by one input).
 
 Usage: .venv/bin/python bench/scale.py [--family cohorts] [--sizes 10,20,40,80] [--memory-limit 4GB]
@@ -102,11 +102,11 @@ def cohorts_family(size_m: int, root: Path, days: int = 6000):
 
 
 def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
-    """bench/flows.py's mainnet-shaped chain of `size_m` million transactions (address reuse, exchanges,
-    CoinJoins), its last day held back so the commands can see the chain grow; returns
-    (cache, n_txs, commands): labels expand cold (clustering, sweeps and the flow tables' build), the
-    flow tables extended by the new day, warm flows / whales, labels expand over the new day only,
-    and a cold build of the flow tables alone."""
+    """bench/flows.py's mainnet-shaped chain of `size_m` million transactions (inputs spending real
+    earlier outputs, address reuse, exchanges, CoinJoins), its last day held back so the commands can
+    see the chain grow; returns (cache, n_txs, commands): the flow tables' cold build (imported labels,
+    no clusters yet), their extension by the new day, warm flows / whales (all days and one date), then
+    `labels expand` cold (clustering and sweeps from nothing; its new labels rebuild the flow tables)."""
     import numpy as np
     import pyarrow.parquet as pq
     from flows import fabricate
@@ -133,20 +133,16 @@ def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
     def grow(c: Path) -> None:
         ch = Store(c).chain("bitcoin")
         with ch.writer_lock():
-            ch.commit(cut + 1, tip, held, f"{tip:064x}", {tip: f"{tip:064x}"}, keys)
-
-    def drop_flows(c: Path) -> None:
-        shutil.rmtree(c / "bitcoin" / "_derived" / "flows", ignore_errors=True)
+            ch.commit(cut + 1, tip, held, f"{tip:064x}", {h: f"{h:064x}" for h in range(cut + 1, tip + 1)}, keys)
     last = str(np.datetime64(1_704_067_200 // 86400 + days - 1, "D"))
     cmds = [
-        Command("labels expand (cold, + flow tables)", ["labels", "expand", "--format", "csv"]),
+        Command("flows (cold build of the tables)", ["flows", "--format", "csv"]),
         Command("flows (tables extended by 1 day)", ["flows", "--format", "csv"], before=grow),
         Command("flows (warm)", ["flows", "--format", "csv"], warm=True),
         Command("whales (warm)", ["whales", "--format", "csv"], warm=True),
         Command("whales --from --to 1 day (warm)", ["whales", "--list", "--from", last, "--to", last,
                                                      "--format", "csv"], warm=True),
-        Command("labels expand (1 new day)", ["labels", "expand", "--format", "csv"]),
-        Command("flows (cold build of the tables)", ["flows", "--format", "csv"], before=drop_flows),
+        Command("labels expand (cold, + flow tables)", ["labels", "expand", "--format", "csv"]),
     ]
     return cache, totals["tx"], cmds
 
