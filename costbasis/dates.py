@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from costbasis.errors import CostbasisError, UsageError
+from costbasis.errors import UsageError
 
 EPOCH = date(1970, 1, 1)
 DAY = 86400
@@ -40,7 +40,7 @@ def parse_date(value: str | date | None, option: str = "--asof") -> date | None:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise CostbasisError(f"{option}: malformed date {value!r} (expected YYYY-MM-DD)") from None
+        raise UsageError(f"{option}: malformed date {value!r} (expected YYYY-MM-DD)") from None
 
 
 def parse_day(value: str | date | None, option: str = "--asof") -> int | None:
@@ -80,7 +80,7 @@ def time_bounds(date_from, date_to) -> tuple[int, int]:
     f = parse_date(date_from, "--from")
     t = parse_date(date_to, "--to")
     if f and t and f > t:
-        raise CostbasisError(f"--from {f} is after --to {t}")
+        raise UsageError(f"--from {f} is after --to {t}")
     t_from = day_start(f) if f else -UNBOUNDED
     t_to = day_end(t) if t else UNBOUNDED
     return t_from, t_to

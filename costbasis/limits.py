@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 BTC_SUPPLY_MAX = 21_000_000        # no Bitcoin threshold above the whole supply can ever match
 USD_MAX = 1e18                     # a USD value far beyond any market cap
@@ -26,7 +26,7 @@ def check_number(value: float | None, option: str, positive: bool = False) -> fl
         return None
     if not math.isfinite(value) or (value <= 0 if positive else value < 0):
         need = "a positive" if positive else "a non-negative"
-        raise CostbasisError(f"{option} must be {need} finite number, got {value:g}")
+        raise UsageError(f"{option} must be {need} finite number, got {value:g}")
     return value
 
 
@@ -35,7 +35,7 @@ def check_range(value: float | None, option: str, most: float, positive: bool = 
     """check_number (finite, sign) plus an upper bound; None passes."""
     check_number(value, option, positive=positive)
     if value is not None and value > most:
-        raise CostbasisError(f"{option} must be at most {most:,.10g}{unit}, got {value:g}")
+        raise UsageError(f"{option} must be at most {most:,.10g}{unit}, got {value:g}")
     return value
 
 
@@ -53,14 +53,19 @@ def check_quantile_names(quantiles, option: str = "--quantiles") -> None:
     such a value is refused rather than given a name that says something else."""
     for q in quantiles:
         if float(f"{q:g}") != q:
-            raise CostbasisError(f"{option}: {q!r} would be named p{q:g} (names keep 6 significant digits); "
+            raise UsageError(f"{option}: {q!r} would be named p{q:g} (names keep 6 significant digits); "
                                  "give the percentile with at most 6 significant digits")
 
 
 def check_dates(**options) -> None:
     """Parse every date option up front (option name -> value), before a store is opened: the
-    engines parse them only after building their derived state, which is then written for nothing."""
+    engines parse them only after building their derived state, which is then written for nothing.
+    --from after --to is a usage error whatever the store holds."""
     from costbasis.dates import parse_date
 
-    for option, value in options.items():
-        parse_date(value, option)
+    got = {option: parse_date(value, option) for option, value in options.items()}
+    first, last = got.get("--from"), got.get("--to")
+    if got.get("--asof") is not None and (first is not None or last is not None):
+        raise UsageError("use either --asof or --from/--to, not both")
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--from {first} is after --to {last}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from costbasis import limits
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 
 def _percents(quantiles, example: str) -> list[float]:
@@ -20,9 +20,9 @@ def _percents(quantiles, example: str) -> list[float]:
         try:
             q = float(str(it).strip())
         except (TypeError, ValueError):
-            raise CostbasisError(f"--quantiles: {it!r} is not a number (use percents such as {example})") from None
+            raise UsageError(f"--quantiles: {it!r} is not a number (use percents such as {example})") from None
         if not 0 < q < 100:
-            raise CostbasisError(f"--quantiles: {it!r} must be strictly between 0 and 100 (percent)")
+            raise UsageError(f"--quantiles: {it!r} must be strictly between 0 and 100 (percent)")
         out.append(q)
     return out
 

@@ -86,7 +86,7 @@ def test_brief_with_the_real_context(demo, shared_data, cli):
 
 def test_brief_errors(demo, cli, tmp_path):
     p = cli("brief", "--asof", "2026-13-01", cache=demo.cache)
-    assert p.returncode == 1 and "malformed date" in p.stderr and p.stderr.count("\n") == 1
+    assert p.returncode == 2 and "malformed date" in p.stderr and p.stderr.count("\n") == 1
     p = cli("brief", "--format", "pdf", cache=demo.cache)
     assert p.returncode == 2 and "unknown --format" in p.stderr
     p = cli("brief", cache=tmp_path / "empty")

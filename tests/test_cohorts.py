@@ -151,7 +151,7 @@ def test_cli_cohorts_and_errors(long_chain):
                       (("cohorts", "--asof", "2012-02-30"), "malformed date"),
                       (("cohorts", "--asof", "2012-06-01", "--cohort", "whales"), "unknown cohort"),
                       (("cohorts", "--asof", "2012-06-01", "--asset", "DOGE"), "no DOGE prices imported"),
-                      (("cohorts", "--from", "2012-02-01", "--to", "2012-01-01"), "--to is before --from")]:
+                      (("cohorts", "--from", "2012-02-01", "--to", "2012-01-01"), "--from 2012-02-01 is after --to 2012-01-01")]:
         r = run_cli(*args, cache=root)
         assert r.returncode != 0 and msg in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
     h = run_cli("cohorts", "--help")

@@ -98,7 +98,7 @@ def test_with_errors_are_one_line(chain_cache, cli):
     assert p.returncode == 1 and p.stderr.startswith("error: --with nope: no imported series has metric") \
         and p.stderr.count("\n") == 1
     p = cli("bands", "--asof", "2026-01-12", "--with", "dxy", cache=chain_cache)
-    assert p.returncode == 1 and "use it with --from/--to" in p.stderr
+    assert p.returncode == 2 and "use it with --from/--to" in p.stderr   # the command line alone is wrong
     p = cli("sopr", "--with", ",", cache=chain_cache)
     assert p.returncode == 2 and "--with" in p.stderr
 

@@ -90,16 +90,16 @@ PNG = "{tmp}/x.png"
 # (store, args, exit code, substring of the one line); {tmp}/{files} are filled in per test
 CASES = [
     # huge numbers: one line with the bound instead of an OverflowError / matplotlib ValueError
-    ("engine", ("bands", "--price", "1e308"), 1, "--price must be at most 10,000,000 USD"),
-    ("engine", ("bands", "--merge-pct", "1e308"), 1, "--merge-pct must be at most 100"),
-    ("engine", ("chart", "urpd", "--out", PNG, "--price", "1e308"), 1, "--price must be at most"),
-    ("engine", ("chart", "urpd", "--out", PNG, "--span", "1e308"), 1, "--span must be at most 1,000"),
-    ("engine", ("urpd", "--bucket-usd", "1e308"), 1, "--bucket-usd must be at most 10,000,000 USD"),
-    ("flows", ("whales", "--min-btc", "1e308"), 1, "--min-btc must be at most 21,000,000 BTC"),
-    ("flows", ("whales", "--min-usd", "1e308"), 1, "--min-usd must be at most 1e+18 USD"),
-    ("flows", ("whales", "--list", "--min-usd", "1e308"), 1, "--min-usd must be at most"),
-    ("flows", ("chart", "whales", "--out", PNG, "--min-btc", "1e308"), 1, "--min-btc must be at most"),
-    ("flows", ("chart", "whales", "--out", PNG, "--z", "1e308"), 1, "--z must be at most 1,000"),
+    ("engine", ("bands", "--price", "1e308"), 2, "--price must be at most 10,000,000 USD"),
+    ("engine", ("bands", "--merge-pct", "1e308"), 2, "--merge-pct must be at most 100"),
+    ("engine", ("chart", "urpd", "--out", PNG, "--price", "1e308"), 2, "--price must be at most"),
+    ("engine", ("chart", "urpd", "--out", PNG, "--span", "1e308"), 2, "--span must be at most 1,000"),
+    ("engine", ("urpd", "--bucket-usd", "1e308"), 2, "--bucket-usd must be at most 10,000,000 USD"),
+    ("flows", ("whales", "--min-btc", "1e308"), 2, "--min-btc must be at most 21,000,000 BTC"),
+    ("flows", ("whales", "--min-usd", "1e308"), 2, "--min-usd must be at most 1e+18 USD"),
+    ("flows", ("whales", "--list", "--min-usd", "1e308"), 2, "--min-usd must be at most"),
+    ("flows", ("chart", "whales", "--out", PNG, "--min-btc", "1e308"), 2, "--min-btc must be at most"),
+    ("flows", ("chart", "whales", "--out", PNG, "--z", "1e308"), 2, "--z must be at most 1,000"),
     # empty strings are not "not given"
     ("engine", ("cohorts", "--asof", ""), 2, "--asof: empty date"),
     ("engine", ("cohorts", "--from", ""), 2, "--from: empty date"),
@@ -111,11 +111,11 @@ CASES = [
     ("flows", ("flows", "--from", ""), 2, "--from: empty date"),
     ("flows", ("whales", "--to", ""), 2, "--to: empty date"),
     # column names stay unique and faithful
-    ("engine", ("cohorts", "--quantiles", "99.99999999999999"), 1, "would be named p100"),
-    ("engine", ("cohorts", "--quantiles", "5,5.0000001"), 1, "5.0000001 would be named p5 "),
-    ("engine", ("bands", "--quantiles", "99.99999999999999"), 1, "would be named p100"),
+    ("engine", ("cohorts", "--quantiles", "99.99999999999999"), 2, "would be named p100"),
+    ("engine", ("cohorts", "--quantiles", "5,5.0000001"), 2, "5.0000001 would be named p5 "),
+    ("engine", ("bands", "--quantiles", "99.99999999999999"), 2, "would be named p100"),
     # SOPR and label expansion are Bitcoin-only
-    ("evm", ("sopr", "--chain", "ethereum"), 1, "sopr is defined for Bitcoin (UTXO) chains only"),
+    ("evm", ("sopr", "--chain", "ethereum"), 2, "sopr is defined for Bitcoin (UTXO) chains only"),
     ("evm", ("labels", "expand", "--chain", "ethereum"), 1, "labels expand works on Bitcoin chains only"),
     # price and label files
     ("new", ("prices", "import", "{files}/binary.csv"), 1, "binary.csv: line 1: binary data"),
@@ -131,7 +131,7 @@ CASES = [
     ("new", ("labels", "import", "{files}/labels_net2.csv"), 1,
      "address of network main, not regtest (label it chain=bitcoin)"),
     # demo: every option checked before anything is made
-    ("new", ("demo", "--seed", "-1", "--out", "{tmp}/demo"), 1, "--seed must be between 0 and"),
+    ("new", ("demo", "--seed", "-1", "--out", "{tmp}/demo"), 2, "--seed must be between 0 and"),
     ("new", ("demo", "--out", "/dev/full/x"), 1, "--out /dev/full/x: cannot create the demo folder"),
     ("new", ("demo", "--out", "{tmp}/demo", "--charts", "/proc/nope"), 1, "--charts /proc/nope: cannot write"),
     ("new", ("demo", "--out", "{tmp}/demo", "--charts", "{files}/a_file"), 1, "is a file, not a folder"),
@@ -262,5 +262,28 @@ def ingested_evm(anvil_factory, tmp_path_factory):
 ])
 def test_bitcoin_only_commands_on_an_ingested_evm_chain(ingested_evm, args, needle):
     before = sorted(p.relative_to(ingested_evm) for p in ingested_evm.rglob("*"))
-    assert needle in one_line_error(run_cli(*args, cache=ingested_evm), 1)
+    assert needle in one_line_error(run_cli(*args, cache=ingested_evm), 2 if args[0] == "sopr" else 1)
     assert sorted(p.relative_to(ingested_evm) for p in ingested_evm.rglob("*")) == before
+
+
+# ------------------------------------------------------------------ one exit code per kind of mistake
+# costbasis/errors.py: 2 when the command line alone is wrong, 1 when what it points at cannot answer.
+# Every query command, each kind of mistake: the same code (before, a malformed date exited 1 and an
+# empty one 2, --price 1e308 exited 1 and --window abc 2).
+QUERIES = [("engine", ("cohorts",)), ("engine", ("urpd",)), ("engine", ("bands",)), ("engine", ("sopr",)),
+           ("flows", ("flows",)), ("flows", ("whales",)), ("engine", ("chart", "urpd", "--out", PNG))]
+RANGE_QUERIES = [("engine", ("cohorts",)), ("engine", ("sopr",)), ("engine", ("bands",)), ("flows", ("flows",)),
+                 ("flows", ("whales",)), ("engine", ("chart", "bands", "--out", PNG))]
+KINDS = [
+    *[(w, (*c, "--asof" if c[0] in ("cohorts", "urpd", "bands", "chart") else "--from", "2009-13-01"), 2)
+      for w, c in QUERIES],
+    *[(w, (*c, "--from", "2009-03-01", "--to", "2009-02-01"), 2) for w, c in RANGE_QUERIES],
+    *[(w, (*c, "--chain", "nosuchchain"), 1) for w, c in QUERIES],
+    *[(w, (*c, "--from", "1999-01-01", "--to", "1999-02-01"), 1) for w, c in RANGE_QUERIES if c[0] not in ("flows", "whales")],
+]
+
+
+@pytest.mark.parametrize("where, args, code", KINDS, ids=[" ".join(k[1]).replace(PNG, "x.png")[:60] for k in KINDS])
+def test_the_same_kind_of_mistake_gives_the_same_exit_code(where, args, code, request, tmp_path):
+    cache = request.getfixturevalue(f"{where}_cache")
+    one_line_error(run_cli(*[a.format(tmp=tmp_path) for a in args], cache=cache), code)

@@ -39,7 +39,7 @@ def test_sopr_cli_and_errors(chain):
     with pytest.raises(CostbasisError, match="before the first block"):
         sopr_series(store, date_from="2000-01-01", date_to="2000-02-01")
     r = run_cli("sopr", "--from", "2009-02-01", "--to", "2009-01-01", cache=store.root)
-    assert r.returncode != 0 and "--to is before --from" in r.stderr
+    assert r.returncode == 2 and "--from 2009-02-01 is after --to 2009-01-01" in r.stderr
     r = run_cli("sopr", "--from", "2009-02-30", cache=store.root)
     assert r.returncode != 0 and "malformed date" in r.stderr and "Traceback" not in r.stderr
     ok = run_cli("sopr", "--from", "2010-01-01", "--to", "2010-01-10", "-f", "csv", cache=store.root, check=True)

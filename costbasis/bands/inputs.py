@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from costbasis.dates import day_to_date, parse_date, today_day
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 
 # The STH-MVRV window looks back this many days; 100 years covers any chain and keeps the
 # date arithmetic (day - window) inside Python's date range.
@@ -27,7 +27,7 @@ def _today() -> date:
 
 def check_window(window: int) -> int:
     if not 2 <= window <= MAX_WINDOW_DAYS:
-        raise CostbasisError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
+        raise UsageError(f"--window must be between 2 and {MAX_WINDOW_DAYS} days, got {window}")
     return int(window)
 
 
@@ -63,7 +63,7 @@ def _days_from_table(t: pa.Table, s, first: date, last: date, window: int) -> li
 
 def _check_range(session, first: date, last: date) -> date:
     if first > last:
-        raise CostbasisError(f"--from {first} is after --to {last}")
+        raise UsageError(f"--from {first} is after --to {last}")
     if first > session.last_date:
         raise CostbasisError(f"--from {first} is after the last stored day {session.last_date} of {session.chain}")
     if last < session.first_date:
@@ -77,7 +77,7 @@ def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
     check_window(window)
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if first is None or last is None:
-        raise CostbasisError("--from and --to are both needed for a range")
+        raise UsageError("--from and --to are both needed for a range")
     last = _check_range(s, first, last)
     first = max(first, s.first_date)
     t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)

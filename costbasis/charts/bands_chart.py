@@ -74,7 +74,10 @@ def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, w
     from costbasis.dates import parse_date
     from costbasis.engine import api
 
+    from costbasis import limits
+
     check_png_path(out)
+    limits.check_dates(**{"--from": date_from, "--to": date_to})
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     with api.session(store, chain, token=token, asset=asset, method=method) as session:
         tip, name, unit, label = session.last_date, session.chain, session.price_unit, session.label
@@ -82,6 +85,8 @@ def bands_chart(store, chain: str | None, date_from, date_to, out: Path | str, w
         first = first or (last - timedelta(days=365))
         if first > last:
             raise CostbasisError(f"--from {first} is after --to {last} (last stored day {tip})")
+        if last < session.first_date:
+            raise CostbasisError(f"--to {last} is before the first stored day {session.first_date} of {name}")
         t = session.cohort_table(first - timedelta(days=window - 1), last, ())
     by = {}
     for r in t.select(["date", "cohort", "realized_price_usd", "price_usd", "mvrv"]).to_pylist():

@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 from costbasis.store.atomic import atomic_write_bytes
 
 DPI = 100
@@ -18,9 +18,9 @@ MAX_PX = 10_000
 
 def new_figure(width_px: int = DEFAULT_SIZE[0], height_px: int = DEFAULT_SIZE[1], layout: str | None = "constrained") -> Figure:
     if width_px < 200 or height_px < 150:
-        raise CostbasisError(f"chart size {width_px}x{height_px} is too small (minimum 200x150 pixels)")
+        raise UsageError(f"chart size {width_px}x{height_px} is too small (minimum 200x150 pixels)")
     if width_px > MAX_PX or height_px > MAX_PX:
-        raise CostbasisError(f"chart size {width_px}x{height_px} is too large (maximum {MAX_PX}x{MAX_PX} pixels)")
+        raise UsageError(f"chart size {width_px}x{height_px} is too large (maximum {MAX_PX}x{MAX_PX} pixels)")
     return Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout=layout)
 
 
@@ -32,7 +32,7 @@ def plain(text: str) -> str:
 def check_png_path(out: Path | str) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".png":
-        raise CostbasisError(f"--out {out} should end in .png")
+        raise UsageError(f"--out {out} should end in .png")
     if not out.parent.is_dir():
         raise CostbasisError(f"--out {out}: directory {out.parent} does not exist")
     return out

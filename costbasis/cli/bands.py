@@ -12,7 +12,7 @@ from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 _KIND_STYLE = {"support": "green", "resistance": "red", "at_price": "yellow"}
 PRICE_MARK = "▶ price"
@@ -114,11 +114,11 @@ def bands_cmd(
     from costbasis.engine import api
 
     if with_ is not None and date_from is None and date_to is None:
-        raise CostbasisError("--with adds context per day: use it with --from/--to")
+        raise UsageError("--with adds context per day: use it with --from/--to")
     common = dict(window=window, quantiles=quantiles, merge_pct=merge_pct, token=token, asset=asset, method=method)
     if date_from is not None or date_to is not None:
         if asof is not None or price is not None:
-            raise CostbasisError("use either --asof/--price or --from/--to, not both")
+            raise UsageError("use either --asof/--price or --from/--to, not both")
         prog = _progress()
         if prog is None:
             t = api.bands_series(store_from(ctx), chain, date_from=date_from, date_to=date_to,

@@ -10,7 +10,7 @@ import typer
 from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
 from costbasis.cli.common import store_from
 from costbasis.limits import SPAN_MAX, check_dates, check_price, check_range
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 chart_app = typer.Typer(
     help="Draw PNG charts: price against holder cost basis, URPD with bands, whale deposits, market context.\n\n"
@@ -59,7 +59,7 @@ def bands_cmd(
     check_window(window)
     names = tuple(check_cohort(c.strip()) for c in cohorts.split(",") if c.strip())
     if not names:
-        raise CostbasisError("--cohorts: name at least one cohort, e.g. sth,lth")
+        raise UsageError("--cohorts: name at least one cohort, e.g. sth,lth")
     _done(bands_chart(store_from(ctx), chain, date_from, date_to, out, window, names, (width, height),
                       token=token, asset=asset, method=method))
 
@@ -89,7 +89,7 @@ def urpd_cmd(
     check_dates(**{"--asof": asof})
     check_price(price)
     if not (check_range(span, "--span", SPAN_MAX, positive=True) > 1):
-        raise CostbasisError("--span must be greater than 1")
+        raise UsageError("--span must be greater than 1")
     _done(urpd_chart(store_from(ctx), chain, asof, out, price, span, window, (width, height),
                      token=token, asset=asset, method=method))
 

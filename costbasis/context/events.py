@@ -191,7 +191,7 @@ def events(store, signal: str, horizons=(1, 3, 7, 30), chain: str | None = None,
            listing: bool = False) -> pa.Table:
     f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     if f is not None and t is not None and f > t:
-        raise CostbasisError(f"--from {date_from} is after --to {date_to}")
+        raise UsageError(f"--from {date_from} is after --to {date_to}")
     if streak < 1:
         raise UsageError("--streak must be at least 1 session")
     days, lo, hi = signal_days(store, chain, signal, f, t, min_btc, window, z, streak, asset)

@@ -7,7 +7,7 @@ import pyarrow as pa
 from costbasis.context.join import parse_with
 from costbasis.context.query import UNITS, by_period
 from costbasis.dates import parse_day
-from costbasis.errors import CostbasisError, UsageError
+from costbasis.errors import UsageError
 
 
 def show(store, metrics: str, date_from=None, date_to=None, by: str = "day") -> pa.Table:
@@ -15,7 +15,7 @@ def show(store, metrics: str, date_from=None, date_to=None, by: str = "day") -> 
         raise UsageError(f"--by must be day or hour, got {by!r}")
     f, t = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     if f is not None and t is not None and f > t:
-        raise CostbasisError(f"--from {date_from} is after --to {date_to}")
+        raise UsageError(f"--from {date_from} is after --to {date_to}")
     specs = parse_with(store, metrics, "--metric")
     got = by_period(store, [(s, m) for _, s, m in specs], by,
                     None if f is None else f * 86400, None if t is None else (t + 1) * 86400)

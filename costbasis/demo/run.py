@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from costbasis.demo.scenario import MAX_DAYS, MIN_DAYS, PRE_ANCHORS, TAIL_DAYS, Scenario
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 from costbasis.store import Store
 
 MARKER = ".costbasis-demo"
@@ -170,13 +170,13 @@ def run_demo(out: Path, seed: int = 7, days: int = 120, charts: Path | None = No
     # byte-identical Parquet (including the engine's saved state) for the same seed.
     os.environ.setdefault("COSTBASIS_THREADS", "1")
     if days < MIN_DAYS:
-        raise CostbasisError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
+        raise UsageError(f"--days must be >= {MIN_DAYS} (the scenario needs a run-up, a slide, "
                              f"{TAIL_DAYS} days of consolidation, a bounce and two whale days)")
     if days > MAX_DAYS:
-        raise CostbasisError(f"--days must be <= {MAX_DAYS} (the active window starts after the simulated "
+        raise UsageError(f"--days must be <= {MAX_DAYS} (the active window starts after the simulated "
                              f"pre-history, which ends on {PRE_ANCHORS[-1][0]})")
     if not 0 <= seed <= SEED_MAX:
-        raise CostbasisError(f"--seed must be between 0 and {SEED_MAX}, got {seed}")
+        raise UsageError(f"--seed must be between 0 and {SEED_MAX}, got {seed}")
     sc = Scenario(seed=seed, days=days)
     out = Path(out)
     check_out(out)

@@ -11,7 +11,7 @@ import math
 
 import pyarrow as pa
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 EDGES = [1, 7, 30, 90, 180, 365, 730, 1095, 1825, 2555, 3650]
 AGE_BANDS = ["<1d", "1d-1w", "1w-1m", "1m-3m", "3m-6m", "6m-12m", "1y-2y", "2y-3y", "3y-5y", "5y-7y", "7y-10y", ">10y"]
@@ -46,7 +46,7 @@ def cohort_table(holder_split: str = "hard") -> pa.Table:
 
 def check_cohort(name: str) -> str:
     if name not in COHORTS:
-        raise CostbasisError(f"unknown cohort {name!r}; use one of {' '.join(COHORTS)}")
+        raise UsageError(f"unknown cohort {name!r}; use one of {' '.join(COHORTS)}")
     return name
 
 

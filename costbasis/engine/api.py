@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from costbasis import limits
 from costbasis.engine.family import EVM, bitcoin_only, default_chain, pick_engine
-from costbasis.errors import CostbasisError, UsageError
+from costbasis.errors import UsageError
 from costbasis.quantiles import parse_quantile_list
 from costbasis.store import Store
 
@@ -45,7 +45,7 @@ def cohorts(store, chain: str | None = None, *, asof=None, date_from=None, date_
     if family == EVM:
         from costbasis.engine.evm.cohorts import cohort_series
         if holder_split != "hard":
-            raise CostbasisError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
+            raise UsageError("--holder-split logistic works only on Bitcoin chains (EVM: hard 155-day split)")
         t = cohort_series(store, chain, asof, date_from, date_to, method or "avg", token, quantiles, asset)
     else:
         from costbasis.engine.bitcoin.cohorts import cohort_series
@@ -62,7 +62,7 @@ def urpd(store, chain: str | None = None, *, asof=None, cohort: str = "all", buc
     store = _store(store)
     family, chain = pick_engine(store, chain, **{"--token": token, "--method": method})
     if buckets is not None and (log_buckets is not None or bucket_usd is not None):
-        raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
+        raise UsageError("use only one of --buckets, --log-buckets, --bucket-usd")
     if family == EVM:
         from costbasis.engine.evm.urpd import urpd as evm_urpd
         return evm_urpd(store, chain, asof, cohort, buckets, log_buckets, bucket_usd, method or "avg", token, asset)
@@ -79,7 +79,7 @@ def sopr(store, chain: str | None = None, *, date_from=None, date_to=None, asset
     family, chain = pick_engine(store, chain)
     if family == EVM:
         # SOPR compares each spent coin's spend and creation price; accounts have no spent coins
-        raise CostbasisError(f"sopr is defined for Bitcoin (UTXO) chains only; "
+        raise UsageError(f"sopr is defined for Bitcoin (UTXO) chains only; "
                              f"chain {chain or default_chain(store)} is an EVM chain")
     return sopr_series(store, chain, date_from, date_to, asset)
 
@@ -106,7 +106,7 @@ def bands_series(store, chain: str | None = None, *, date_from, date_to, window:
                  asset: str | None = None, method: str | None = None) -> pa.Table:
     """Levels per day from date_from to date_to (long format, with date and price_usd columns)."""
     if date_from is None or date_to is None:
-        raise CostbasisError("--from and --to go together")
+        raise UsageError("--from and --to go together")
     limits.check_dates(**{"--from": date_from, "--to": date_to})
     qs = parse_quantile_list(quantiles)
     _bands_checks(None, window, merge_pct)

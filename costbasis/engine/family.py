@@ -16,7 +16,7 @@ columns keep `_usd`. Bitcoin results keep their `*_btc` columns.
 from __future__ import annotations
 
 from costbasis.engine.db import resolve_chain
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 from costbasis.store.names import validate_chain_name
 
 BITCOIN, EVM = "bitcoin", "evm"
@@ -59,7 +59,7 @@ def pick_engine(store, chain: str | None, **evm_options) -> tuple[str, str | Non
     for opt, value in evm_options.items():
         if value is not None and value is not False:
             where = f"chain {chain}" if chain else "the default chain"
-            raise CostbasisError(f"{opt} works only on EVM chains; {where} is Bitcoin (UTXO cost basis is exact "
+            raise UsageError(f"{opt} works only on EVM chains; {where} is Bitcoin (UTXO cost basis is exact "
                                  f"per coin); pass --chain ethereum or another ingested EVM chain")
     return BITCOIN, chain
 
@@ -70,4 +70,4 @@ def bitcoin_only(family: str, **options) -> None:
         return
     for opt, value in options.items():
         if value is not None and value is not False:
-            raise CostbasisError(f"{opt} works only on Bitcoin chains")
+            raise UsageError(f"{opt} works only on Bitcoin chains")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 
 class Session:
@@ -54,7 +54,7 @@ def open_session(store, chain: str | None = None, *, token: str | None = None, a
     if family == EVM:
         from costbasis.engine.evm.session import EvmSession
         if method not in (None, "avg", "fifo"):
-            raise CostbasisError(f"--method must be avg or fifo, got {method!r}")
+            raise UsageError(f"--method must be avg or fifo, got {method!r}")
         return EvmSession(store, chain, method=method or "avg", token=token, asset=asset)
     from costbasis.engine.bitcoin.session import BitcoinSession
     return BitcoinSession(store, chain)

@@ -10,7 +10,7 @@ from typing import Callable
 import pyarrow as pa
 
 from costbasis.engine import api
-from costbasis.errors import CostbasisError
+from costbasis.errors import UsageError
 
 
 def _with(store, table: pa.Table, value) -> pa.Table:
@@ -43,11 +43,11 @@ def bands(store, p):
     # the two checks of cli/bands.py that come before the api call, with its messages
     ranged = p["date_from"] is not None or p["date_to"] is not None
     if p["with_"] is not None and not ranged:
-        raise CostbasisError("--with adds context per day: use it with --from/--to")
+        raise UsageError("--with adds context per day: use it with --from/--to")
     common = {k: p[k] for k in ("window", "quantiles", "merge_pct", "token", "asset", "method")}
     if ranged:
         if p["asof"] is not None or p["price"] is not None:
-            raise CostbasisError("use either --asof/--price or --from/--to, not both")
+            raise UsageError("use either --asof/--price or --from/--to, not both")
         t = api.bands_series(store, p["chain"], date_from=p["date_from"], date_to=p["date_to"],
                              with_urpd=not p["no_urpd"], **common)
         return _with(store, t, p["with_"])

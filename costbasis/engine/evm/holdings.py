@@ -14,7 +14,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.age_bands import cohort_table
 from costbasis.dates import DAY, fmt_day, parse_day
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 from costbasis.engine.evm.avg_cost import walk_avg
 from costbasis.engine.evm.fifo import walk_fifo
 from costbasis.evm.ingest import SCHEMAS
@@ -42,13 +42,13 @@ class EvmContext:
         f = parse_day(date_from, "--from")
         t = parse_day(date_to, "--to")
         if a is not None and (f is not None or t is not None):
-            raise CostbasisError("use either --asof or --from/--to, not both")
+            raise UsageError("use either --asof or --from/--to, not both")
         if a is not None:
             f = t = a
         f = self.first_day if f is None else f
         t = self.last_day if t is None else t
         if t < f:
-            raise CostbasisError("--to is before --from")
+            raise UsageError("--to is before --from")
         if t < self.first_day:
             raise CostbasisError(f"{fmt_day(t)} is before the first block of {self.chain} ({fmt_day(self.first_day)})")
         return max(f, self.first_day), t
@@ -59,7 +59,7 @@ def normalize_token(token: str | None) -> str | None:
         return None
     t = token.strip().lower()
     if len(t) != 42 or not t.startswith("0x") or any(c not in "0123456789abcdef" for c in t[2:]):
-        raise CostbasisError(f"--token: {token!r} is not a 0x-prefixed 20-byte contract address")
+        raise UsageError(f"--token: {token!r} is not a 0x-prefixed 20-byte contract address")
     return t
 
 
@@ -71,10 +71,10 @@ def open_evm(store, chain: str | None = None, method: str = "avg", token: str | 
     (default: recorded at ingest via decimals(), else 18).
     """
     if method not in METHODS:
-        raise CostbasisError(f"--method must be avg or fifo, not {method!r}")
+        raise UsageError(f"--method must be avg or fifo, not {method!r}")
     token = normalize_token(token)
     if token is not None and not asset:
-        raise CostbasisError("--token needs --asset NAME: the imported price series of that token")
+        raise UsageError("--token needs --asset NAME: the imported price series of that token")
     asset = asset or "ETH"
     con, name = db.connect(store, chain or DEFAULT_CHAIN, DEFAULT_CHAIN, schemas=SCHEMAS, threads=threads)
     meta = store.chain(name).meta
