@@ -84,3 +84,15 @@ def time_bounds(date_from, date_to) -> tuple[int, int]:
     t_from = day_start(f) if f else -UNBOUNDED
     t_to = day_end(t) if t else UNBOUNDED
     return t_from, t_to
+
+
+def parse_range(asof, date_from, date_to) -> tuple[int | None, int | None, int | None]:
+    """(asof, from, to) as day numbers (None where not given), with the command-line checks every
+    engine shares: --asof excludes --from/--to, and --from is not after --to. Each engine then
+    applies its own chain bounds."""
+    a, f, t = parse_day(asof, "--asof"), parse_day(date_from, "--from"), parse_day(date_to, "--to")
+    if a is not None and (f is not None or t is not None):
+        raise UsageError("use either --asof or --from/--to, not both")
+    if f is not None and t is not None and t < f:
+        raise UsageError(f"--from {fmt_day(f)} is after --to {fmt_day(t)}")
+    return a, f, t

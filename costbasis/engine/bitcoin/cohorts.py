@@ -20,7 +20,7 @@ from costbasis.engine import db
 from costbasis.engine.age_bands import COHORTS, cohort_table
 from costbasis.engine.bitcoin import logistic_state
 from costbasis.engine.bitcoin.context import ChainContext, open_chain
-from costbasis.dates import EPOCH, fmt_day, parse_day, today_day
+from costbasis.dates import EPOCH, fmt_day, parse_range, today_day
 from costbasis.errors import CostbasisError
 from costbasis.quantiles import parse_quantiles, quantile_column  # noqa: F401 (re-exported)
 
@@ -28,19 +28,13 @@ HOLDER_SPLITS = ("hard", "logistic")
 
 
 def resolve_range(ctx: ChainContext, asof, date_from, date_to) -> tuple[int, int]:
-    a = parse_day(asof, "--asof")
-    f = parse_day(date_from, "--from")
-    t = parse_day(date_to, "--to")
-    if a is not None and (f is not None or t is not None):
-        raise CostbasisError("use either --asof or --from/--to, not both")
+    a, f, t = parse_range(asof, date_from, date_to)
     if a is not None:
         f = t = ctx.check_asof(a)
     else:
         f = ctx.first_day if f is None else f
         t = ctx.last_day if t is None else t
-        if t < f:
-            raise CostbasisError("--to is before --from")
-        ctx.check_day(t, "--to")
+        ctx.check_day(t, "--to")   # --from after --to is refused by parse_range
         f = max(f, ctx.first_day)
         # Past the last block coins only age; that is worth computing up to today, but a far
         # --to (a typo such as 2206) would otherwise compute millions of empty days.

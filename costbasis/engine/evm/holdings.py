@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import cohort_table
-from costbasis.dates import DAY, fmt_day, parse_day
+from costbasis.dates import DAY, fmt_day, parse_range
 from costbasis.errors import CostbasisError, UsageError
 from costbasis.engine.evm.avg_cost import walk_avg
 from costbasis.engine.evm.fifo import walk_fifo
@@ -38,19 +38,16 @@ class EvmContext:
     realized: pa.Table
 
     def resolve_days(self, asof=None, date_from=None, date_to=None) -> tuple[int, int]:
-        a = parse_day(asof, "--asof")
-        f = parse_day(date_from, "--from")
-        t = parse_day(date_to, "--to")
-        if a is not None and (f is not None or t is not None):
-            raise UsageError("use either --asof or --from/--to, not both")
+        a, f, t = parse_range(asof, date_from, date_to)
         if a is not None:
             f = t = a
         f = self.first_day if f is None else f
         t = self.last_day if t is None else t
-        if t < f:
-            raise UsageError("--to is before --from")
         if t < self.first_day:
             raise CostbasisError(f"{fmt_day(t)} is before the first block of {self.chain} ({fmt_day(self.first_day)})")
+        if t < f:   # only --from given, past the last block
+            raise CostbasisError(f"--from {fmt_day(f)} is after the last stored day {fmt_day(self.last_day)} "
+                                 f"of {self.chain}")
         return max(f, self.first_day), t
 
 
