@@ -22,10 +22,10 @@ WITH keys AS (
     ) GROUP BY ALL
 ), segments AS (
     SELECT c_time, c_day, price, without_price, day AS seg_from,
-           coalesce(lead(day) OVER w, $to_day + 1) AS seg_to,
-           sum(d) OVER (w ROWS UNBOUNDED PRECEDING) AS sats
+           coalesce(lead(day) OVER (PARTITION BY c_time, c_day, price, without_price ORDER BY day), $to_day + 1) AS seg_to,
+           -- the window spelled out twice: a named window refined by a frame is not Spark SQL
+           sum(d) OVER (PARTITION BY c_time, c_day, price, without_price ORDER BY day ROWS UNBOUNDED PRECEDING) AS sats
     FROM key_days
-    WINDOW w AS (PARTITION BY c_time, c_day, price, without_price ORDER BY day)
 ), expanded AS (
     SELECT c_time, price, without_price, sats,
            unnest(range(greatest(seg_from, $from_day), least(seg_to, $to_day + 1, c_day + 209))) AS day

@@ -97,7 +97,7 @@ class CohortState:
                 return
             gen = self.state["gen"] + 1
             con.execute("CREATE OR REPLACE TEMP VIEW event_lots AS SELECT * FROM lots")
-            with budget.unordered(con):
+            with budget.unordered(con), spark_hooks.logistic_build(con, ds, self.state):   # --engine spark
                 new = logistic_state.build(con, {}, -1, self.first_day, self.last_day, None, gen)
             state = dict(self.state, logistic=True, gen=gen)
             state.pop("tables", None)

@@ -7,6 +7,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
 from costbasis.engine.bitcoin.context import ChainContext, open_chain
+from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.dates import parse_day
 
 
@@ -26,7 +27,7 @@ def live_cost_basis(store, chain: str | None = None, asof=None, cohort: str = "a
     check_cohort(cohort)
     ctx = open_chain(store, chain, asset)
     day = asof_day(ctx, asof)
-    t = db.run(ctx.con, "live_by_price", {"day": day, "cohort": cohort})
+    t = spark_hooks.run(ctx.con, "live_by_price", {"day": day, "cohort": cohort}) or db.run(ctx.con, "live_by_price", {"day": day, "cohort": cohort})
     nop = sum(t["without_price_btc"].to_pylist())
     t = t.select(["creation_price_usd", "supply_btc"]).cast(
         pa.schema([("creation_price_usd", pa.float64()), ("supply_btc", pa.float64())]))

@@ -20,6 +20,7 @@ import pyarrow as pa
 from costbasis.engine import db
 from costbasis.engine.age_bands import cohort_table
 from costbasis.engine.bitcoin import state_sql
+from costbasis.engine.spark import hooks as spark_hooks
 
 
 def split_bands() -> pa.Table:
@@ -30,7 +31,8 @@ def split_bands() -> pa.Table:
 
 def transition(con, from_day: int, to_day: int) -> None:
     """Temp tables transition_live / cohort_transition for [from_day, to_day], added to cohort_live."""
-    state_sql.script(con, "logistic_transition", {"from_day": from_day, "to_day": to_day})
+    p = {"from_day": from_day, "to_day": to_day}
+    spark_hooks.script(con, "logistic_transition", p) or state_sql.script(con, "logistic_transition", p)
 
 
 def live(con, from_day: int, to_day: int, base_day: int | None) -> None:

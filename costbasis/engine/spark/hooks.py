@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import weakref
+from pathlib import Path
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -32,7 +33,17 @@ COHORT_SQL = ("height_price_select", "cohort_lots_delta", "cohort_events", "coho
 # DuckDB temp tables of a cold cohort build that Spark computes, and the Spark views the later
 # statements read them under (the DuckDB engine's views of the same names)
 COHORT_TABLES = {"__hp_new": ("height_price",), "__lots_delta": ("event_lots", "lots_raw"),
-                 "__events_delta": ("events_raw",), "__daily_new": (), "__base_new": ()}
+                 "__events_delta": ("events_raw",), "__daily_new": (), "__base_new": (),
+                 # the logistic holder split's first build (logistic_build())
+                 "__tlots_delta": ("tlots_raw",), "__levents_delta": ("levents_raw",), "__ldaily_new": ()}
+# the views the next statements read after a table (the engine's own: state_views.sql, and the
+# logistic split's events, cohort_events_logistic_split.sql)
+_AFTER = {"__events_delta": ("state_views", ("lots", "cohort_events")),
+          "__tlots_delta": ("state_views", ("tlots",)),
+          "__levents_delta": ("cohort_events_logistic_split", ("cohort_events",))}
+# the logistic split's first build: its sql/ files run on Spark (logistic_transition: hooks.script)
+LOGISTIC_SQL = ("logistic_lots_delta", "cohort_events", "live_events_full", "cohort_live", "logistic_transition",
+                "cohorts_daily")
 # per-day tables of the daily rows (keys x days: the biggest of a cold build): kept on Spark only
 COHORT_FILES = ("live_events_day", "live_events_full", "cohort_live")
 COHORT_SQL += COHORT_FILES
@@ -51,7 +62,7 @@ def enabled() -> bool:
 
 
 class _Cold:
-    def __init__(self, cs, prices: pa.Table, root):
+    def __init__(self, cs, prices: pa.Table, root, bands: pa.Table | None = None):
         from costbasis.bitcoin.schema import TABLES
         from costbasis.engine.age_bands import cohort_table
         from costbasis.engine.spark import session
@@ -60,7 +71,8 @@ class _Cold:
         self.scratch = session.Scratch(root)
         session.register_chain(self.spark, root, cs, TABLES, tables=("blocks", "outputs", "coin_flows"))
         session.arrow_df(self.spark, prices, root, self.scratch).createOrReplaceTempView("prices")
-        session.arrow_df(self.spark, cohort_table(), root, self.scratch).createOrReplaceTempView("cohort_bands")
+        session.arrow_df(self.spark, cohort_table() if bands is None else bands, root, self.scratch) \
+            .createOrReplaceTempView("cohort_bands")
         # the hard split's (empty) logistic share, as sql/cohorts/cohort_transition_empty.sql makes it
         self.spark.sql("SELECT CAST(NULL AS BIGINT) AS day, CAST(NULL AS STRING) AS cohort, CAST(NULL AS DOUBLE) AS sats, "
                        "CAST(NULL AS DOUBLE) AS cap, CAST(NULL AS DOUBLE) AS nop WHERE false") \
@@ -76,7 +88,12 @@ def cohort_cold_build(cs, prices: pa.Table, root, cold: bool):
     if not (cold and enabled()):
         yield
         return
-    c = _Cold(cs, prices, root)
+    with _in_cold(_Cold(cs, prices, root)):
+        yield
+
+
+@contextmanager
+def _in_cold(c):
     token = _cold.set(c)
     try:
         yield
@@ -85,6 +102,89 @@ def cohort_cold_build(cs, prices: pa.Table, root, cold: bool):
         for df in c.cached + list(c.tables.values()):
             df.unpersist()
         c.scratch.close()
+
+
+class _Snapshot:
+    """The chain's committed files up to height `tip` (the ones a cohort state was built from)."""
+
+    def __init__(self, cs, tip: int):
+        self.cs, self.tip = cs, tip
+
+    def tables(self):
+        return self.cs.tables()
+
+    def files(self, table: str):
+        return [self.cs.path / table / e.file for e in self.cs.entries(table) if e.last <= self.tip]
+
+
+@contextmanager
+def logistic_build(con, ds, state: dict):
+    """Around the logistic split's first build from the whole store (cohort_state.ensure_logistic):
+    with --engine spark its whole-chain tables (LOGISTIC_SQL) are computed on Spark over the chain
+    files the state was built from and the state's segment files DuckDB's views read. DuckDB
+    builds it when the state is not (only) files or the chain's files below its tip changed."""
+    segs = _segs.get(con, {})
+    parts = ("height_price", "lots", "events")
+    if not enabled() or any(segs.get(t, ([], ["?"]))[1] or not segs[t][0] for t in parts):
+        yield
+        return
+    from costbasis.engine.bitcoin import logistic_state
+    from costbasis.engine.spark import session
+    from costbasis.prices import load_prices
+    from costbasis.store import Store
+    path = Path(ds.path)   # <root>/<chain>/_derived/cohorts-<asset>
+    assert path.parent.name == "_derived" and path.name.startswith("cohorts-"), path
+    store = Store(path.parents[2])
+    cs = store.chain(path.parents[1].name)
+    if cs.file_set(state["tip"][0]) != state.get("files"):
+        yield
+        return
+    c = _Cold(_Snapshot(cs, state["tip"][0]), load_prices(store, path.name[len("cohorts-"):]), store.root,
+              logistic_state.split_bands())
+    for t in parts:
+        c.spark.read.parquet(*[session.file_url(store.root, f, c.spark) for f in segs[t][0]]) \
+            .createOrReplaceTempView(f"{t}_raw")
+    views = _views("state_views")
+    for v in ("height_price", "lots", "cohort_events"):
+        run_sql(c.spark, views[v]).createOrReplaceTempView(v)
+    c.spark.table("lots").createOrReplaceTempView("event_lots")   # as ensure_logistic makes it
+    with _in_cold(c):
+        yield
+
+
+def _views(name: str) -> dict[str, str]:
+    """The CREATE ... VIEW|TABLE x AS SELECT statements of sql/<name>.sql as {x: Spark SQL}."""
+    from costbasis.engine.bitcoin import state_sql
+    from costbasis.engine.spark import transpile
+    return {k: transpile.to_spark(v) for k, v in state_sql.statements(name).items()}
+
+
+def script(con, name: str, params: dict) -> bool:
+    """In a Spark cold build: every statement of sql/<name>.sql (CREATE TEMP TABLE t AS SELECT, or
+    INSERT INTO t SELECT) on Spark, its tables kept as Spark views (read by the next Spark
+    statements only). False: DuckDB runs the file."""
+    c = _cold.get()
+    if c is None or name not in LOGISTIC_SQL:
+        return False
+    import sqlglot
+    import sqlglot.expressions as exp
+    from costbasis.engine import db
+    from costbasis.engine.spark import transpile
+    for stmt in sqlglot.parse(db.sql_text(name), read="duckdb"):
+        if stmt is None:
+            continue
+        table = stmt.this.name if isinstance(stmt.this, exp.Table) else stmt.this.this.name
+        df = run_sql(c.spark, transpile.to_spark(stmt.expression.sql(dialect="duckdb")), params)
+        if isinstance(stmt, exp.Insert):
+            old = c.tables[table]
+            df = old.unionByName(df.toDF(*old.columns))
+        else:
+            assert isinstance(stmt, exp.Create), (name, stmt.sql()[:60])
+        df = df.persist()
+        c.tables[table] = df   # the replaced frame stays cached until the build ends (read by this one)
+        df.createOrReplaceTempView(table)
+    _ran(name)
+    return True
 
 
 def offload(con, name: str, sql: str, params) -> bool:
@@ -98,10 +198,11 @@ def offload(con, name: str, sql: str, params) -> bool:
     c.cached.append(df)
     for view in COHORT_TABLES[name]:
         df.createOrReplaceTempView(view)
-    if name == "__events_delta":   # the engine's views over the segments, as cohort_state defines them
-        from costbasis.engine.bitcoin.cohort_state import VIEWS
-        for v in ("lots", "cohort_events"):
-            run_sql(c.spark, transpile.to_spark(VIEWS[v])).createOrReplaceTempView(v)
+    if name in _AFTER:   # the engine's views over the segments, as the sql/ file defines them
+        file, views = _AFTER[name]
+        sqls = _views(file)
+        for v in views:
+            run_sql(c.spark, sqls[v]).createOrReplaceTempView(v)
     session.to_duckdb(con, name, df, c.scratch)
     _ran(name)
     return True
@@ -323,16 +424,14 @@ def _state_views(con):
     files, temps = _segs.get(con, {}).get("lots", ([], ["?"]))
     if temps or not files:
         return None
-    from pathlib import Path
     from costbasis.engine.age_bands import cohort_table
-    from costbasis.engine.bitcoin.cohort_state import VIEWS
-    from costbasis.engine.spark import session, transpile
+    from costbasis.engine.spark import session
     f0 = Path(files[0])
     root = f0.parents[3]   # <root>/<chain>/_derived/cohorts-<asset>/<segment file>
     assert f0.parents[1].name == "_derived", f0
     spark = session.get()
     spark.read.parquet(*[session.file_url(root, f, spark) for f in files]).createOrReplaceTempView("lots_raw")
-    run_sql(spark, transpile.to_spark(VIEWS["lots"])).createOrReplaceTempView("lots")
+    run_sql(spark, _views("state_views")["lots"]).createOrReplaceTempView("lots")
     session.arrow_df(spark, cohort_table(), root).createOrReplaceTempView("cohort_bands")
     return spark, root
 
@@ -356,9 +455,9 @@ def _state_create(con, name: str, params: dict) -> bool:
     return True
 
 
-def rows(con, name: str, params: dict) -> list | None:
-    """The rows of sql/<name>.sql (a query of STATE_FILES) computed on Spark, as DuckDB's
-    fetchall() gives them; None: DuckDB runs it."""
+def run(con, name: str, params: dict) -> pa.Table | None:
+    """The rows of sql/<name>.sql (a query of STATE_FILES) computed on Spark, as engine.db.run
+    gives them; None: DuckDB runs it."""
     if name not in STATE_FILES:
         return None
     got = _state_views(con)
@@ -366,9 +465,9 @@ def rows(con, name: str, params: dict) -> list | None:
         return None
     from costbasis.engine import db
     from costbasis.engine.spark import transpile
-    out = run_sql(got[0], transpile.to_spark(db.sql_text(name)), params).collect()
+    out = run_sql(got[0], transpile.to_spark(db.sql_text(name)), params).toArrow()
     _ran(name)
-    return [tuple(r) for r in out]
+    return out
 
 
 # ---------------------------------------------------------------- which SQL runs where
@@ -377,7 +476,7 @@ SOPR_FILES = ("height_price_select", "sopr")
 
 def spark_files() -> set[str]:
     """Every sql/ file a Spark hook runs (transpiled) in place of DuckDB."""
-    return set(COHORT_SQL) | set(SOPR_FILES) | set(FLOW_FILES) | set(FLOW_QUERIES) | set(STATE_FILES)
+    return set(COHORT_SQL) | set(LOGISTIC_SQL) | set(SOPR_FILES) | set(FLOW_FILES) | set(FLOW_QUERIES) | set(STATE_FILES)
 
 
 # Whole-chain SQL (reads the chain's outputs/inputs/coin_flows or all lots) that DuckDB runs under

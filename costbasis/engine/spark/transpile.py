@@ -6,6 +6,8 @@ twin here (an AST rewrite, not a second copy of the SQL):
                                  of Bitcoin, so 38 digits hold every sum exactly
   fsum (compensated sum)      -> sum: Spark has no compensated sum; results agree to ~1e-12 relative
   d - DATE '1970-01-01'       -> unix_date(d): days since the epoch (a Spark date difference is an interval)
+  a / b                       -> CAST(a AS DOUBLE) / b: DuckDB divides every numeric type as DOUBLE, Spark
+                                 a DECIMAL (literals like 86400.0) as a DECIMAL rounded to its scale
 Constructs without any Spark twin (ASOF JOIN, DuckDB's hash()) are not translated: the SQL file is written in the
 common subset instead (sql/prices/height_price_select.sql uses a window, not ASOF).
 Parameters `$x` become Spark named parameters `:x`, bound by spark.sql(args=...).
@@ -51,6 +53,12 @@ def _rewrite(node):
             and node.expression.this.is_string and node.expression.this.name == "1970-01-01"):
         # DuckDB's `d - DATE '1970-01-01'` is days since the epoch (Spark: an interval)
         return exp.Anonymous(this="UNIX_DATE", expressions=[node.this])
+    if isinstance(node, exp.Div) and not node.args.get("_costbasis_double"):
+        # DuckDB's `/` is a DOUBLE division for every numeric type; Spark's divides a DECIMAL
+        # (e.g. the literal 86400.0) as a DECIMAL, rounded to its scale (1e-6: a day's fraction)
+        node.set("this", exp.cast(node.this, exp.DataType.build("DOUBLE")))   # in place: children still visited
+        node.set("_costbasis_double", True)
+        return node
     if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
         # Spark's hash() is a 32-bit Murmur3: a stored key computed by it would never match DuckDB's
         raise CostbasisError("DuckDB hash() has no Spark twin; key by a column both engines compute")
