@@ -36,6 +36,8 @@ class BitcoinSession(Session):
     def distribution(self, day: date) -> tuple[np.ndarray, np.ndarray]:
         """Live supply by creation price as of `day` (sql/urpd/live_by_price, cohort all)."""
         from costbasis.engine import db
+        from costbasis.engine.spark import hooks as spark_hooks
 
-        t = db.run(self.ctx.con, "live_by_price", {"day": (day - EPOCH).days, "cohort": "all"})
+        p = {"day": (day - EPOCH).days, "cohort": "all"}
+        t = spark_hooks.run(self.ctx.con, "live_by_price", p) or db.run(self.ctx.con, "live_by_price", p)   # --engine spark
         return self.arrays(t, "creation_price_usd", "supply_btc")

@@ -51,10 +51,17 @@ COHORT_SQL += COHORT_FILES
 
 # how many tables each hook computed on Spark in this process (tests and the bench check it)
 RUNS: dict[str, int] = {}
+# every sql/ file a call path hands to Spark with --engine spark, recorded with either engine
+# (tests/test_spark_coverage.py: the whole-chain SQL a metric runs on DuckDB must be in it)
+ASKED: set[str] = set()
 
 
 def _ran(name: str) -> None:
     RUNS[name] = RUNS.get(name, 0) + 1
+
+
+def _asked(*names: str) -> None:
+    ASKED.update(names)
 
 
 def enabled() -> bool:
@@ -85,6 +92,8 @@ class _Cold:
 def cohort_cold_build(cs, prices: pa.Table, root, cold: bool):
     """Around a cohort state build: when it is a cold build with --engine spark, the whole-chain
     temp tables of it are computed on Spark (see offload())."""
+    if cold:
+        _asked(*COHORT_SQL)
     if not (cold and enabled()):
         yield
         return
@@ -123,6 +132,7 @@ def logistic_build(con, ds, state: dict):
     with --engine spark its whole-chain tables (LOGISTIC_SQL) are computed on Spark over the chain
     files the state was built from and the state's segment files DuckDB's views read. DuckDB
     builds it when the state is not (only) files or the chain's files below its tip changed."""
+    _asked(*LOGISTIC_SQL)
     segs = _segs.get(con, {})
     parts = ("height_price", "lots", "events")
     if not enabled() or any(segs.get(t, ([], ["?"]))[1] or not segs[t][0] for t in parts):
@@ -215,6 +225,7 @@ def run_sql(spark, sql: str, params=None):
 
 def sopr(ctx, store, params: dict) -> pa.Table | None:
     """sql/sopr/sopr.sql on Spark over the store's coin_flows; None: not with --engine spark."""
+    _asked(*SOPR_FILES)
     if not enabled():
         return None
     from costbasis.bitcoin.schema import TABLES
@@ -277,6 +288,7 @@ class _Flows:
 
 @contextmanager
 def flows_build(store, chain: str, xlabels: pa.Table):
+    _asked(*FLOW_FILES, *FLOW_QUERIES)
     if not enabled():
         yield
         return
@@ -296,6 +308,8 @@ def flows_build(store, chain: str, xlabels: pa.Table):
 def create(con, name: str, params: dict) -> bool:
     """Run sql/<name>.sql (a CREATE TEMP TABLE t AS SELECT ...) on Spark: DuckDB temp table t and
     Spark view t hold the result. False: not in a Spark build or state query, DuckDB runs the file."""
+    if name in STATE_FILES:   # (in a build: recorded by the build's context)
+        _asked(name)
     c = _flows.get()
     spark_only = False
     if c is None or name not in FLOW_FILES:
@@ -458,6 +472,7 @@ def _state_create(con, name: str, params: dict) -> bool:
 def run(con, name: str, params: dict) -> pa.Table | None:
     """The rows of sql/<name>.sql (a query of STATE_FILES) computed on Spark, as engine.db.run
     gives them; None: DuckDB runs it."""
+    _asked(name)
     if name not in STATE_FILES:
         return None
     got = _state_views(con)
@@ -491,7 +506,9 @@ DUCKDB_ONLY = {
     "labels_spend_counts": "exchange-label sweeps (labels expand), not clustering: per-segment counts kept by DuckDB",
     "labels_sweep_hits": "exchange-label sweeps (labels expand): as labels_spend_counts",
     "cohort_lots_reprice": "incremental update after a price change: a few blocks, DuckDB",
-    "live_events_recent": "incremental update: the days since the base snapshot only, DuckDB",
+    "live_events_recent": "incremental update / query: the days since the base snapshot only, DuckDB",
+    "recent_lots": "as live_events_recent: the lots changed since the base snapshot (a filter in the query)",
+    "live_events_day": "query of one past day (bands --asof): that day's live lots, DuckDB (on Spark in a cold build)",
 }
 
 

@@ -37,6 +37,8 @@ PORTABLE = (
     "whales_source_balances",  # SELECTs whose rows DuckDB writes (hooks.query; a hash() key column
     "whales_deposit_coins",    # is added by DuckDB over Spark's rows)
     "whales_balance_delta",
+    "logistic_lots_delta",   # the logistic split's first build (hooks.logistic_build)
+    "logistic_transition",   # statements run one by one (hooks.script)
     "urpd_live",             # over the persisted lot segments (hooks.STATE_FILES)
     "live_by_price",
 )
@@ -85,3 +87,9 @@ def to_spark(sql: str) -> str:
 def file_sql(name: str) -> str:
     """sql/<name>.sql as Spark SQL."""
     return to_spark(db.sql_text(name))
+
+
+def file_statements(name: str) -> list[str]:
+    """Each statement of sql/<name>.sql as Spark SQL (a script such as logistic_transition.sql)."""
+    import sqlglot
+    return [to_spark(t.sql(dialect="duckdb")) for t in sqlglot.parse(db.sql_text(name), read="duckdb") if t is not None]
