@@ -11,49 +11,26 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from support.engine_fixtures import build
-from support.flows_factory import FakeChain
-from support.flows_scenario import T0, play, prices_table
 
-from costbasis.labels.importer import import_labels
 from costbasis.prices import load_prices
 from costbasis.store import Store
 from tests.conftest import run_cli
+from support.cli import cli_error, cli_json
+from support.qa_stores import engine_store, flows_store
 
 
 @pytest.fixture(scope="module")
 def engine_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("qa_engine")
-    build(root, seed=5, span_days=400, n_blocks=120, price_start=date(2009, 1, 3))
-    return root
+    return engine_store(tmp_path_factory.mktemp("qa_engine"))
 
 
 @pytest.fixture(scope="module")
 def flows_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("qa_flows")
-    cb = FakeChain(T0)
-    story = play(cb)
-    store = Store(root)
-    cb.commit(store)
-    store.write_dataset("prices", "BTC", prices_table())
-    (root / "labels.csv").write_text(story.labels_csv)
-    import_labels(store, root / "labels.csv")
-    return root
+    return flows_store(tmp_path_factory.mktemp("qa_flows"))
 
 
 def one_line_error(cache, *args) -> str:
-    p = run_cli(*args, cache=cache)
-    assert p.returncode != 0, p.stdout
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    return lines[0]
-
-
-def cli_json(cache, *args):
-    p = run_cli(*args, "--format", "json", cache=cache)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+    return cli_error(cache, *args)
 
 
 # ----------------------------------------------------------------- non-finite and huge numbers

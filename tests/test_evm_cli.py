@@ -11,7 +11,6 @@ from the scenario (ETH prices 2020-01-01..05 = 50, 100, 200, 150, 300; TKN 1, 1,
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -19,7 +18,8 @@ import pytest
 from costbasis.store import Store
 from support.anvil import EXCHANGE, GENESIS_TS, Scenario, anvil_factory  # noqa: F401
 from support.chain_factory import make_chain, write_chain
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import SHARED_DATA
+from support.cli import cli_error, cli_json
 
 pytestmark = pytest.mark.node   # a real node: anvil or the Bitcoin-Core-like RPC server
 
@@ -52,21 +52,6 @@ def world(anvil_factory, tmp_path_factory):
     # a small Bitcoin chain next to it (no BTC prices): the default chain and the error cases
     write_chain(cache, make_chain(seed=3, start=date(2020, 1, 1), span_days=5, n_blocks=12), name="bitcoin-regtest")
     return s, store, cache, labels.is_file()
-
-
-def cli_json(cache, *args):
-    p = run_cli(*args, "--format", "json", cache=cache)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def cli_error(cache, *args) -> str:
-    p = run_cli(*args, cache=cache)
-    assert p.returncode != 0, p.stdout
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    return lines[0]
 
 
 def same_rows(got: list[dict], table) -> None:

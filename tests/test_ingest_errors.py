@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from support.cli import one_line_error
 from test_ingest_resume import assert_no_stray_files, stored_tip
 
 
@@ -20,12 +21,7 @@ def copy_datadir(src: Path, dst: Path) -> Path:
 
 
 def assert_one_line_error(p: subprocess.CompletedProcess, *words: str) -> None:
-    assert p.returncode != 0
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    assert "Traceback" not in p.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
+    one_line_error(p, *words)
 
 
 def test_non_datadir_path(tmp_path):

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from conftest import run_cli
+from support.cli import one_line_error
 
 CHAIN = "bitcoin-regtest"
 
@@ -23,15 +24,6 @@ def cache(fc, tmp_path):
     c = tmp_path / "cache"
     shutil.copytree(fc.raw, c, ignore=shutil.ignore_patterns("_derived", "flows"))
     return c
-
-
-def one_line_error(p, *needles):
-    assert p.returncode != 0
-    assert "Traceback" not in p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 def last_file(cache, table="outputs"):

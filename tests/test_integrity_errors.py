@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,9 +23,8 @@ from costbasis.labels.importer import import_labels
 from costbasis.store import Store
 from support.anvil import anvil_factory  # noqa: F401
 from tests.conftest import ROOT, run_cli
-from support.engine_fixtures import build
-from support.flows_factory import FakeChain
-from support.flows_scenario import T0, play, prices_table
+from support.cli import one_line_error as support_one_line_error
+from support.qa_stores import engine_store, flows_store
 
 REGTEST_BECH32 = "bcrt1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysnard0ew"  # hash 00..13 on regtest
 MAIN_BECH32 = "bc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn4v0345"
@@ -34,22 +32,12 @@ MAIN_BECH32 = "bc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn4v0345"
 
 @pytest.fixture(scope="module")
 def engine_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("int_engine")
-    build(root, seed=5, span_days=400, n_blocks=120, price_start=date(2009, 1, 3))
-    return root
+    return engine_store(tmp_path_factory.mktemp("int_engine"))
 
 
 @pytest.fixture(scope="module")
 def flows_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("int_flows")
-    cb = FakeChain(T0)
-    story = play(cb)
-    store = Store(root)
-    cb.commit(store)
-    store.write_dataset("prices", "BTC", prices_table())
-    (root / "labels.csv").write_text(story.labels_csv)
-    import_labels(store, root / "labels.csv")
-    return root
+    return flows_store(tmp_path_factory.mktemp("int_flows"))
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +66,7 @@ def files(tmp_path_factory) -> Path:
 
 
 def one_line_error(p: subprocess.CompletedProcess, code: int) -> str:
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    assert p.returncode == code, (p.returncode, p.stderr)
-    return lines[0]
+    return support_one_line_error(p, code=code)
 
 
 PNG = "{tmp}/x.png"

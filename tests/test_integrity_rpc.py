@@ -14,21 +14,10 @@ import pytest
 from support.fake_rpc_server import FakeRpcServer, refused_port
 
 from conftest import run_cli
+from support.cli import one_line_error
 
 PASSWORD = "Hunter2-Secret"
 BLOCK_HASH = "ab" * 32
-
-
-def one_line_error(p, *words, code=None):
-    assert p.returncode != 0, p.stdout
-    if code is not None:
-        assert p.returncode == code, (p.returncode, p.stderr)
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    assert "Traceback" not in p.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
 
 
 def no_data(cache: Path) -> None:
