@@ -8,7 +8,7 @@ from typing import Optional
 import pyarrow as pa
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.cli.chains import ChainOpt, EvmAssetOpt, MethodOpt, TokenOpt
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
@@ -84,16 +84,16 @@ def bands_cmd(
     ctx: typer.Context,
     asof: Optional[str] = typer.Option(None, "--asof", help="Day (YYYY-MM-DD, UTC); default: the last stored day."),
     price: Optional[float] = typer.Option(None, "--price", help="Classify against this USD price instead of the day's."),
-    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    chain: Optional[str] = ChainOpt,
     window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
     quantiles: str = typer.Option("75,85,95", "--quantiles", help="STH cost-basis percentiles used as levels."),
     merge_pct: float = typer.Option(0.5, "--merge-pct", help="Merge point levels closer than this many percent."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First day of a per-day range (long format)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last day of a per-day range (long format)."),
     no_urpd: bool = typer.Option(False, "--no-urpd", help="Range mode: skip URPD clusters/air gaps and supply (faster)."),
-    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
-    asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
-    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+    token: Optional[str] = TokenOpt,
+    asset: Optional[str] = EvmAssetOpt,
+    method: Optional[str] = MethodOpt,
     with_: Optional[str] = WithOpt,
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.cli.chains import ChainOpt, EvmAssetOpt, MethodOpt, TokenOpt
 from costbasis.cli.common import store_from
 from costbasis.limits import SPAN_MAX, check_dates, check_price, check_range
 from costbasis.errors import UsageError
@@ -20,10 +20,6 @@ chart_app = typer.Typer(
 OutPng = typer.Option(..., "--out", "-o", help="PNG file to write.")
 WidthOpt = typer.Option(1400, "--width", help="Image width in pixels.")
 HeightOpt = typer.Option(800, "--height", help="Image height in pixels.")
-ChainOpt = typer.Option(None, "--chain", help=CHAIN_HELP)
-TokenOpt = typer.Option(None, "--token", help=TOKEN_HELP)
-AssetOpt = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token).")
-MethodOpt = typer.Option(None, "--method", help=METHOD_HELP)
 
 
 def _done(path: Path) -> None:
@@ -40,7 +36,7 @@ def bands_cmd(
     window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
     cohorts: str = typer.Option("1w-1m,1m-3m,3m-6m,6m-12m,sth,lth", "--cohorts", help="Cohort realized prices to draw."),
     width: int = WidthOpt, height: int = HeightOpt,
-    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
+    token: Optional[str] = TokenOpt, asset: Optional[str] = EvmAssetOpt, method: Optional[str] = MethodOpt,
 ):
     """Price, cohort realized prices and the STH cost-basis ±1σ/±2σ band areas on a log axis.
 
@@ -74,7 +70,7 @@ def urpd_cmd(
     span: float = typer.Option(2.5, "--span", help="Show creation prices from price/SPAN to price*SPAN."),
     window: int = typer.Option(365, "--window", help="Days of STH-MVRV history for the ±σ bands."),
     width: int = WidthOpt, height: int = HeightOpt,
-    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
+    token: Optional[str] = TokenOpt, asset: Optional[str] = EvmAssetOpt, method: Optional[str] = MethodOpt,
 ):
     """URPD (live supply by creation price) as a horizontal histogram with the price and the bands marked.
 
@@ -108,7 +104,7 @@ def whales_cmd(
     width: int = WidthOpt, height: int = HeightOpt,
     min_amount: Optional[float] = typer.Option(None, "--min-amount", help="EVM only: deposit threshold in coins (ETH or token units; default 1000)."),
     whale_amount: Optional[float] = typer.Option(None, "--whale-amount", help="EVM only: a source holding at least this much is a whale (default 10000)."),
-    token: Optional[str] = TokenOpt, asset: Optional[str] = AssetOpt, method: Optional[str] = MethodOpt,
+    token: Optional[str] = TokenOpt, asset: Optional[str] = EvmAssetOpt, method: Optional[str] = MethodOpt,
 ):
     """Daily whale deposits to exchanges (USD bars) and their z-score against a trailing window.
 

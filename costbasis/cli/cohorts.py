@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.cli.chains import AssetOpt, ChainOpt, MethodOpt, TokenOpt
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
@@ -20,12 +20,12 @@ def cohorts_cmd(
     date_from: Optional[str] = typer.Option(None, "--from", help="First date of a daily series (default: first block)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date of a daily series (default: last block)."),
     holder_split: str = typer.Option("hard", "--holder-split", help="STH/LTH split: hard (155 d) or logistic."),
-    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    chain: Optional[str] = ChainOpt,
     cohort: Optional[str] = typer.Option(None, "--cohort", help="Only this cohort (e.g. sth, 1m-3m)."),
     quantiles: Optional[str] = typer.Option(None, "--quantiles", help="Add supply-weighted creation-price percentiles, e.g. 5,25,50,75,95."),
-    asset: Optional[str] = typer.Option(None, "--asset", help="Price series to use (default BTC; ETH on an EVM chain)."),
-    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
-    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+    asset: Optional[str] = AssetOpt,
+    token: Optional[str] = TokenOpt,
+    method: Optional[str] = MethodOpt,
     with_: Optional[str] = WithOpt,
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):

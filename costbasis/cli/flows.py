@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, TOKEN_HELP
+from costbasis.cli.chains import ChainOpt, TokenOpt
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
@@ -21,8 +21,8 @@ def flows_cmd(
     by: str = typer.Option("day", "--by", help="Period: day | hour."),
     per_entity: bool = typer.Option(False, "--per-entity", help="One row per exchange instead of all together."),
     with_: Optional[str] = WithOpt,
-    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
-    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
+    chain: Optional[str] = ChainOpt,
+    token: Optional[str] = TokenOpt,
     asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series for the USD columns (default ETH)."),
     fmt: str = FormatOpt,
     out: Optional[Path] = OutOpt,

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.cli.chains import AssetOpt, ChainOpt, MethodOpt, TokenOpt
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.notes import note_without_price, working
 from costbasis.cli.output import render
@@ -20,10 +20,10 @@ def urpd_cmd(
     buckets: Optional[int] = typer.Option(None, "--buckets", help="Equal buckets from 0 to the all-time high (default 100)."),
     log_buckets: Optional[int] = typer.Option(None, "--log-buckets", help="N log-spaced buckets instead."),
     bucket_usd: Optional[float] = typer.Option(None, "--bucket-usd", help="Fixed bucket width in USD instead."),
-    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
-    asset: Optional[str] = typer.Option(None, "--asset", help="Price series to use (default BTC; ETH on an EVM chain)."),
-    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
-    method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP),
+    chain: Optional[str] = ChainOpt,
+    asset: Optional[str] = AssetOpt,
+    token: Optional[str] = TokenOpt,
+    method: Optional[str] = MethodOpt,
     fmt: str = FormatOpt, out: Optional[Path] = OutOpt,
 ):
     """UTXO realized price distribution: supply by creation-price bucket, with realized cap and in_profit.

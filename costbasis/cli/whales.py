@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from costbasis.cli.chains import CHAIN_HELP, METHOD_HELP, TOKEN_HELP
+from costbasis.cli.chains import ChainOpt, EvmAssetOpt, METHOD_HELP, TokenOpt
 from costbasis.cli.common import FormatOpt, OutOpt, store_from
 from costbasis.cli.context_opts import WithOpt, with_context
 from costbasis.cli.output import render
@@ -24,11 +24,11 @@ def whales_cmd(
     window: int = typer.Option(30, "--window", help="Trailing days for the z-score."),
     z: float = typer.Option(2.0, "--z", help="z-score at or above which a day is a spike (signal)."),
     list_: bool = typer.Option(False, "--list", help="List the deposits (txid, exchange, source cluster, age band, cost basis)."),
-    chain: Optional[str] = typer.Option(None, "--chain", help=CHAIN_HELP),
+    chain: Optional[str] = ChainOpt,
     min_amount: Optional[float] = typer.Option(None, "--min-amount", help="EVM only: deposit threshold in coins (ETH or token units; default 1000)."),
     whale_amount: Optional[float] = typer.Option(None, "--whale-amount", help="EVM only: a source holding at least this much is a whale (default 10000)."),
-    token: Optional[str] = typer.Option(None, "--token", help=TOKEN_HELP),
-    asset: Optional[str] = typer.Option(None, "--asset", help="EVM only: price series (default ETH; required with --token)."),
+    token: Optional[str] = TokenOpt,
+    asset: Optional[str] = EvmAssetOpt,
     method: Optional[str] = typer.Option(None, "--method", help=METHOD_HELP + " Sets the deposited coins' age and cost basis."),
     with_: Optional[str] = WithOpt,
     fmt: str = FormatOpt,
