@@ -21,8 +21,8 @@ PRICE_MARK = "▶ price"
 def with_price_row(table: pa.Table, price: float, label: str) -> pa.Table:
     """Insert a marker row for the current price at its place in the (descending) ladder."""
     rows = table.to_pylist()
-    mark = {"name": PRICE_MARK, "low_usd": price, "high_usd": price, "kind": "price", "source": "",
-            "supply_btc": None, "distance_pct": 0.0, "note": label}
+    mark = dict.fromkeys(table.schema.names)   # the supply column is the family's (supply_btc or supply)
+    mark.update(name=PRICE_MARK, low_usd=price, high_usd=price, kind="price", source="", distance_pct=0.0, note=label)
     i = next((i for i, r in enumerate(rows) if (r["low_usd"] + r["high_usd"]) / 2 < price), len(rows))
     rows.insert(i, mark)
     return pa.Table.from_pylist(rows, schema=table.schema)
