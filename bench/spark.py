@@ -2,14 +2,20 @@
 
 Builds timed, each in a fresh child process (so a JVM or a DuckDB never starts warm):
   cohorts  the cold cohort-state build (block prices, lot changes, events, daily rows) + its rows
+  logistic the logistic holder split's first build beside it (its lots, events, 100-210 day shares)
+  urpd     URPD as of the last day (the live supply by price over the state's lot segments)
   sopr     daily SOPR over all of coin_flows
+  whales   the flow tables' cold build (exchange txs, deposit sources' balances, deposited coins,
+           balance changes) + the daily whale signals, on bench/flows.py's mainnet-shaped chain;
+           whales --list then reads the stored tables (DuckDB on either engine: a query)
 Engines: DuckDB; Spark local[2] (driver and executors in one JVM on this machine); Spark on a
 two-worker standalone cluster on this machine (`spark://127.0.0.1:<port>`, a master and two
 workers of one core each, started here from pyspark's bundled bin/spark-class and stopped by pid
 at the end). Spark's start-up (JVM + SparkSession) is timed apart from the builds and stated.
 The chain is bench/cohorts.py's synthetic one, written through the real store.
 
-Usage: .venv/bin/python bench/spark.py [--coins 1000000] [--days 400] [--no-cluster]
+Usage: .venv/bin/python bench/spark.py [--coins 1000000] [--days 400] [--flow-days 7]
+                                      [--tx-per-block 300] [--no-cluster]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def child(cache: str, engine: str, master: str) -> None:
+def child(cache: str, engine: str, master: str, flows_cache: str) -> None:
     """One engine run: prints a JSON line of timings."""
     from costbasis.engine import api
     from costbasis.engine.spark import session, settings
@@ -47,8 +53,22 @@ def child(cache: str, engine: str, master: str) -> None:
     rows = api.cohorts(Store(cache)).num_rows
     out["cohorts_s"], out["cohort_rows"] = time.perf_counter() - t, rows
     t = time.perf_counter()
+    out["logistic_rows"] = api.cohorts(Store(cache), holder_split="logistic").num_rows
+    out["logistic_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["urpd_supply"] = sum(api.urpd(Store(cache), buckets=200)["supply_btc"].to_pylist())
+    out["urpd_s"] = time.perf_counter() - t
+    t = time.perf_counter()
     api.sopr(Store(cache))
     out["sopr_s"] = time.perf_counter() - t
+    for d in Path(flows_cache).glob("*/_derived/flows"):
+        shutil.rmtree(d)
+    t = time.perf_counter()
+    w = api.whales(Store(flows_cache), min_btc=10)
+    out["whales_s"], out["whale_usd"] = time.perf_counter() - t, sum(w["whale_deposit_usd"].to_pylist())
+    t = time.perf_counter()
+    out["whale_deposits"] = api.whales(Store(flows_cache), min_btc=10, deposits=True).num_rows
+    out["whales_list_s"] = time.perf_counter() - t
     # what a query does after the build, on whatever engine built it: reads the derived state
     settings.use("duckdb")
     t = time.perf_counter()
@@ -58,9 +78,9 @@ def child(cache: str, engine: str, master: str) -> None:
     session.stop()
 
 
-def run_child(cache: Path, engine: str, master: str = "local[2]") -> dict:
+def run_child(cache: Path, flows_cache: Path, engine: str, master: str = "local[2]") -> dict:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, __file__, "--child", str(cache), engine, master],
+    p = subprocess.run([sys.executable, __file__, "--child", str(cache), engine, master, str(flows_cache)],
                        capture_output=True, text=True, timeout=3600)
     if p.returncode != 0:
         raise SystemExit(f"{engine} {master} failed:\n{p.stderr[-3000:]}")
@@ -124,13 +144,18 @@ def stop_cluster(procs: list[subprocess.Popen]) -> None:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        return child(*sys.argv[2:5])
+        return child(*sys.argv[2:6])
     ap = argparse.ArgumentParser()
     ap.add_argument("--coins", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=400)
+    ap.add_argument("--flow-days", type=int, default=7)
+    ap.add_argument("--tx-per-block", type=int, default=300)
     ap.add_argument("--no-cluster", action="store_true")
     args = ap.parse_args()
+    import numpy as np
     from cohorts import add_prices, synth, write_store
+    from flows import fabricate
+    from costbasis.store import Store
     tmp = Path(tempfile.mkdtemp(prefix="spark-bench-"))
     procs: list = []
     try:
@@ -140,20 +165,31 @@ def main() -> None:
         add_prices(store, args.days, tmp)
         print(f"chain: {args.coins:,} coins, {len(btime):,} blocks, {args.days} days; "
               f"stored in {time.perf_counter() - t:.1f}s; {os.cpu_count()} cores here")
-        results = [run_child(tmp / "store", "duckdb"), run_child(tmp / "store", "spark", "local[2]")]
+        t = time.perf_counter()
+        flows_cache = tmp / "flows"
+        n_scripts = int(0.4 * args.flow_days * 144 * args.tx_per_block * 2.6)
+        totals = fabricate(Store(flows_cache), args.flow_days, args.tx_per_block, np.random.default_rng(7), n_scripts, 2000)
+        print(f"flows chain: {totals['tx']:,} txs over {args.flow_days} days ({args.tx_per_block} a block); "
+              f"stored in {time.perf_counter() - t:.1f}s")
+        results = [run_child(tmp / "store", flows_cache, "duckdb"),
+                   run_child(tmp / "store", flows_cache, "spark", "local[2]")]
         for r in results:
             print(json.dumps(r), flush=True)
         if not args.no_cluster:
             url, procs = start_cluster(2, tmp / "cluster")
-            results.append(run_child(tmp / "store", "spark", url))
-        print(f"{'engine':<34}{'start-up':>10}{'cohorts':>10}{'sopr':>10}{'process':>10}{'query after':>13}")
+            results.append(run_child(tmp / "store", flows_cache, "spark", url))
+        cols = ("startup", "cohorts", "logistic", "urpd", "sopr", "whales", "whales_list", "process")
+        print(f"{'engine':<34}" + "".join(f"{c.replace('_list', ' --list'):>15}" for c in cols) + f"{'query after':>15}")
         for r in results:
             name = r["engine"] + (f" {r['master']}" if r["master"] else "")
-            print(f"{name:<34}{r.get('startup_s', 0.0):>9.1f}s{r['cohorts_s']:>9.1f}s{r['sopr_s']:>9.1f}s"
-                  f"{r['process_s']:>9.1f}s{r['warm_query_s']:>12.2f}s")
-        assert len({r["cohort_rows"] for r in results}) == 1
-        print("start-up: JVM + SparkSession (DuckDB: none). cohorts: cold state build + rows. "
-              "process: the child process's wall time. query after: a DuckDB query reading the state built.")
+            print(f"{name:<34}" + "".join(f"{r.get(c + '_s', 0.0):>14.1f}s" for c in cols) + f"{r['warm_query_s']:>14.2f}s")
+        for k in ("cohort_rows", "logistic_rows", "whale_deposits"):   # the same results on every engine
+            assert len({r[k] for r in results}) == 1, k
+        for k in ("urpd_supply", "whale_usd"):
+            assert all(abs(r[k] - results[0][k]) <= 1e-9 * abs(results[0][k]) for r in results), k
+        print("start-up: JVM + SparkSession (DuckDB: none). cohorts: cold state build + rows. logistic: the "
+              "logistic split's first build. whales: flow tables' cold build + daily signals. process: the child "
+              "process's wall time. query after: a DuckDB query reading the state built.")
     finally:
         if procs:
             stop_cluster(procs)

@@ -9,18 +9,25 @@ segment files and state.json as ever, so the derived state is the same files and
 command reads it unchanged. Incremental updates (a few new blocks) stay on DuckDB: Spark's
 start-up would cost more than the work.
 
+The logistic holder split's first build beside a persisted hard state (cohort_state.ensure_logistic,
+logistic_state.py): its lots by creation time, their events, the 100-210 day shares and daily rows
+on Spark the same way (logistic_build()), over the chain files below the state's tip and the
+state's segment files.
+
 SOPR (engine/bitcoin/sopr.py): the per-day aggregate over all of coin_flows.
-URPD (engine/bitcoin/urpd.py): the live supply by creation price as of a day (sql/urpd/urpd_live.sql,
-live_by_price.sql) over the persisted lot segments of the cohort state: see "cohort state queries".
-Flows (flows/stored.py) and clustering (labels/expand.py): see their sections below.
+URPD (engine/bitcoin/urpd.py) and the bands' supply by price (cost_basis.py, session.py): the live
+supply by creation price as of a day (sql/urpd/urpd_live.sql, live_by_price.sql) over the
+persisted lot segments of the cohort state: see "cohort state queries".
+Flows and whale deposits (flows/stored.py) and clustering (labels/expand.py): see their sections below.
+Which whole-chain SQL stays on DuckDB, and why: DUCKDB_ONLY (tests/test_spark_coverage.py checks it).
 """
 
 from __future__ import annotations
 
 import contextvars
 import weakref
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 import pyarrow as pa
 
