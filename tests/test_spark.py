@@ -7,7 +7,6 @@ Skips with a clear message where pyspark or Java is missing (CI installs both: m
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import sys
 import warnings
