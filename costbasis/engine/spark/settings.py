@@ -78,6 +78,11 @@ def current() -> EngineSettings:
     return _settings
 
 
+def enabled() -> bool:
+    """--engine spark is chosen (the hooks hand their builds to Spark)."""
+    return current().spark
+
+
 def use(engine: str, master: str | None = None, conf=None) -> EngineSettings:
     """For library callers and tests: switch engines in-process."""
     return configure(engine, master, conf)
