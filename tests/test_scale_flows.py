@@ -101,8 +101,13 @@ def scenario(base: Path, fabricated, limit: str | None) -> tuple[dict, dict]:
     cache = base / ("limited" if limit else "free")
     shutil.copytree(cut, cache)
     peaks = {"expand": measured(cache, "labels", "expand", "--format", "json", limit=limit)}
+    built = json.loads((cache / "bitcoin" / "_derived" / "flows" / "state.json").read_text())
     grow(cache, removed)
     peaks["flows extension"] = measured(cache, *QUERIES["flows"], limit=limit)
+    # an extension, not a rebuild: the earlier segments' files are kept, one segment of the new blocks added
+    grown = json.loads((cache / "bitcoin" / "_derived" / "flows" / "state.json").read_text())
+    assert grown["segments"] == built["segments"] + [[built["height"] + 1, grown["height"]]]
+    assert all(grown["tables"][t][:-1] == files for t, files in built["tables"].items())
     peaks["whales"] = measured(cache, *QUERIES["whales"], limit=limit)
     extended = {q: answer(cache, q) for q in ("flows", "whales")}
     shutil.rmtree(cache / "bitcoin" / "_derived" / "flows")
