@@ -201,10 +201,10 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     lap("source_keys")
     _write_sources(con, p, out[SOURCES], stamps[SOURCES])
     lap("source_balances")
-    _copy(con, _SELECT["deposit_coins"].format(src="(" + sql_text("whales_deposit_coins").rstrip().rstrip(";") + ")"),
+    _copy(con, _SELECT["deposit_coins"].format(src="(" + (spark_hooks.query(con, "whales_deposit_coins", p) or sql_text("whales_deposit_coins").rstrip().rstrip(";")) + ")"),
           p, out["deposit_coins"], stamps["deposit_coins"])
     lap("deposit_coins")
-    _copy(con, sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamps[BALANCES])
+    _copy(con, spark_hooks.query(con, "whales_balance_delta", p) or sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamps[BALANCES])
     write_index(con, out[BALANCES], out[INDEX])
     lap("script_balances")
     con.execute("DROP TABLE exchange_txs")   # the stored table takes this name
@@ -221,7 +221,7 @@ def _source_keys(con, p: dict, base_indexes: list[Path]) -> None:
 
 
 def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
-    _copy(con, _SELECT[SOURCES].format(src="(" + sql_text("whales_source_balances").rstrip().rstrip(";") + ")"),
+    _copy(con, _SELECT[SOURCES].format(src="(" + (spark_hooks.query(con, "whales_source_balances", p) or sql_text("whales_source_balances").rstrip().rstrip(";")) + ")"),
           p, out, stamp)
 
 
