@@ -22,10 +22,10 @@ def check_cmd(
     Example: costbasis check --repair
     """
     from costbasis.cli.output import render
-    from costbasis.store.check import check_store
+    from costbasis.engine import api
 
     store = store_from(ctx)
-    findings = check_store(store, repair=repair)
+    findings = api.check(store, repair=repair)
     if findings.num_rows == 0:
         typer.echo(f"store {store.root}: every file matches its manifest; derived state is current", err=True)
         if fmt != "table":

@@ -225,6 +225,21 @@ def expand_labels(store, chain: str | None = None, *, progress: bool = False, bu
     return res
 
 
+def check(store, repair: bool = False) -> pa.Table:
+    """`costbasis check [--repair]`: every committed file against its manifest, every derived
+    state's stamps (with the flow tables' own segment stamps), the imported datasets; one row per
+    finding, empty when the store is sound."""
+    from costbasis.store.check import check_store
+    return check_store(_store(store), repair=repair, validators={"flows": _flow_stamps_problem})
+
+
+def _flow_stamps_problem(cs, ds) -> str | None:
+    from costbasis.flows.stored import read_state
+    if read_state(None, cs.name, ds)[0] is None:
+        return "flow segments not stamped for this state (foreign, damaged or of an older format)"
+    return None
+
+
 def status(store) -> pa.Table:
     """Per chain and table: height range, rows, files, bytes, last block time."""
     from costbasis.status import store_status

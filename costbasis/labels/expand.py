@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, files_view as register_files, hash_probe, register_arrow, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
-from costbasis.errors import CostbasisError
+from costbasis.errors import CostbasisError, UsageError
 from costbasis.store.digest import CLUSTERS_META, labels_fingerprint
 from costbasis.labels import unionfind as uf
 from costbasis.labels.dataset import IMPORTED, concat, exchange_scripts, read_labels, write_labels
@@ -188,21 +188,24 @@ def _cluster(store: Store, con, cs, tip, cj_min_inputs: int, cj_min_equal: int, 
     parent_name = f"parent-{gen:08d}.i64"
     uf.grow_parents(ds.path / st["parent"] if st and n0 else None, ds.path / parent_name, n0, n1)
     parent = uf.open_parents(ds.path / parent_name, n1, write=True)
-    edges = spark_hooks.union_components(con, sql_text("labels_cluster_edges"), parent, store.root)
+
+    def union(a, b, parent=parent) -> None:
+        uf.union(parent, a, b)
+        uf.release(parent)
+
+    edges = spark_hooks.union_components(con, sql_text("labels_cluster_edges"), union, store.root)
     if edges is None:   # not --engine spark
         edges = 0
         rel = con.sql(sql_text("labels_cluster_edges"))   # streamed in record batches, not fetched whole
         reader = (getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader)(uf.CHUNK)
         for batch in reader:
             a = batch.column(0).to_numpy()
-            b = batch.column(1).to_numpy()
             edges += len(a)
-            uf.union(parent, a, b)
-            uf.release(parent)
+            union(a, batch.column(1).to_numpy())
     if n1:
         parent.flush()
         uf.release(parent)
-    del parent
+    del union, parent   # closes the memory map
     secs["unionfind"] = time.perf_counter() - t0
     con.execute("DROP TABLE cluster_txs; DROP TABLE cluster_inputs")
     _merge_segments(con, ds, files, segs, want, gen)
@@ -307,7 +310,7 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
                   cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False) -> ExpandResult:
     if chain is not None and chain in store.chains() and store.chain(chain).meta.get("family") == "evm":
         # sweeps and common-input clustering read UTXO inputs; an account chain has none
-        raise CostbasisError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
+        raise UsageError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
                              f"need UTXO inputs); chain {chain} is an EVM chain, import its labels directly")
     con, name = connect(store, chain, "bitcoin", schemas=TABLES)
     base = exchange_scripts(store, name, imported_only=True)

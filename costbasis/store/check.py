@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Callable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,20 +22,28 @@ import pyarrow.parquet as pq
 
 from costbasis.errors import CostbasisError
 from costbasis.store.chain_store import MANIFEST, ChainStore, Store, _deep_problems, _first_line
+from costbasis.store.derived import DerivedSet
+
+# a derived kind's own check of its state beyond the common stamps (e.g. flows: every segment stamped
+# for its range); returns the problem in a few words, or None. Passed in by the layer owning the kind
+# (engine.api.check), so the store never imports what is built on it.
+Validator = Callable[[ChainStore, DerivedSet], "str | None"]
 
 FINDINGS = pa.schema([("chain", pa.string()), ("part", pa.string()), ("file", pa.string()),
                       ("problem", pa.string()), ("action", pa.string())])
 _RANGE = re.compile(r"^(\d+)-(\d+)\.parquet$")
 
 
-def check_store(store: Store, repair: bool = False) -> pa.Table:
-    """One row per finding (an empty table: the store is sound)."""
+def check_store(store: Store, repair: bool = False, validators: Mapping[str, Validator] | None = None) -> pa.Table:
+    """One row per finding (an empty table: the store is sound). `validators`: derived kind ->
+    its own state check (see Validator)."""
+    validators = validators or {}
     rows: list[dict] = []
     if not store.root.is_dir():
         raise CostbasisError(f"no store at {store.root}")
     for d in sorted(p for p in store.root.iterdir() if p.is_dir()):
         if (d / MANIFEST).is_file():
-            rows += _check_chain(store, d.name, repair)
+            rows += _check_chain(store, d.name, repair, validators)
         elif any(f for t in d.iterdir() if t.is_dir() for f in t.glob("*.parquet") if _RANGE.match(f.name)):
             rows.append(_row(d.name, "manifest", d / MANIFEST, "missing, but range files are present",
                              "none: restore the manifest, or move the folder away and ingest again"))
@@ -59,7 +68,7 @@ def _row(chain, part, file, problem, action) -> dict:
     return {"chain": chain, "part": part, "file": str(file), "problem": problem, "action": action}
 
 
-def _check_chain(store: Store, name: str, repair: bool) -> list[dict]:
+def _check_chain(store: Store, name: str, repair: bool, validators: Mapping[str, Validator]) -> list[dict]:
     cs = ChainStore(store.root / name, name)
     try:
         cs.manifest
@@ -90,7 +99,7 @@ def _check_chain(store: Store, name: str, repair: bool) -> list[dict]:
                 _fill_tip_hash(cs)
             _drop_derived(store, cs)
             return rows
-    rows += _check_derived(store, cs, repair)
+    rows += _check_derived(store, cs, repair, validators)
     return rows
 
 
@@ -116,12 +125,12 @@ def _drop_derived(store: Store, cs: ChainStore) -> None:
         f.unlink(missing_ok=True)
 
 
-def _check_derived(store: Store, cs: ChainStore, repair: bool) -> list[dict]:
+def _check_derived(store: Store, cs: ChainStore, repair: bool, validators: Mapping[str, Validator]) -> list[dict]:
     """Cohort states and flow tables whose stamp no longer matches the chain (or that are damaged)."""
     rows = []
     derived = cs.path / "_derived"
     for d in sorted(derived.iterdir()) if derived.is_dir() else []:
-        problem = _derived_problem(cs, d)
+        problem = _derived_problem(cs, d, validators)
         if problem:
             rows.append(_row(cs.name, "derived", d, problem,
                              "removed (rebuilt by the next query)" if repair else "remove with --repair"))
@@ -165,8 +174,8 @@ def _hash_from_blocks(cs: ChainStore, height: int) -> str | None:
     return None
 
 
-def _derived_problem(cs: ChainStore, d: Path) -> str | None:
-    from costbasis.store.derived import STATE, DerivedSet
+def _derived_problem(cs: ChainStore, d: Path, validators: Mapping[str, Validator]) -> str | None:
+    from costbasis.store.derived import STATE
     if not (d / STATE).is_file():
         return None if not any(d.glob("*.parquet")) else "segment files without state.json"
     st = DerivedSet(d).load()
@@ -175,10 +184,9 @@ def _derived_problem(cs: ChainStore, d: Path) -> str | None:
     tip = st.get("tip")
     if not tip or not _stamp_ok(cs, tip[0], tip[1], st.get("files")):
         return f"stamped with blocks no longer in the store ({json.dumps(tip)})"
-    if d.name == "flows":
-        from costbasis.flows.stored import read_state
-        if read_state(None, cs.name, DerivedSet(d))[0] is None:
-            return "flow segments not stamped for this state (foreign, damaged or of an older format)"
+    validate = validators.get(d.name)
+    if validate is not None and (problem := validate(cs, DerivedSet(d))):
+        return problem
     for files in st.get("tables", {}).values():
         for f in files:
             if not f.endswith(".parquet"):   # raw arrays (union-find parents): their size is checked by load()

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import math
 
 import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
+from costbasis.engine.urpd_buckets import MAX_BUCKETS, bucket_spec
 from costbasis.engine.bitcoin.context import open_chain
 from costbasis.engine.bitcoin.cost_basis import asof_day
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.dates import fmt_day
 from costbasis.errors import CostbasisError
-
-MAX_BUCKETS = 100_000
-
-
-def bucket_spec(buckets: int | None, log_buckets: int | None, bucket_usd: float | None) -> tuple[str, int, float]:
-    given = [x is not None for x in (log_buckets, bucket_usd)]
-    if sum(given) > 1:
-        raise CostbasisError("use only one of --buckets, --log-buckets, --bucket-usd")
-    if log_buckets is not None:
-        if not 1 <= log_buckets <= MAX_BUCKETS:
-            raise CostbasisError(f"--log-buckets must be between 1 and {MAX_BUCKETS}")
-        return "log", int(log_buckets), 1.0
-    if bucket_usd is not None:
-        if not (math.isfinite(bucket_usd) and bucket_usd > 0):
-            raise CostbasisError("--bucket-usd must be a positive width in USD")
-        return "usd", 0, float(bucket_usd)
-    n = 100 if buckets is None else buckets
-    if not 1 <= n <= MAX_BUCKETS:
-        raise CostbasisError(f"--buckets must be between 1 and {MAX_BUCKETS}")
-    return "linear", int(n), 1.0
-
 
 def urpd(store, chain: str | None = None, asof=None, cohort: str = "all", buckets: int | None = 100,
          log_buckets: int | None = None, bucket_usd: float | None = None, asset: str = "BTC") -> pa.Table:

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from costbasis.engine import db
 from costbasis.engine.age_bands import check_cohort
-from costbasis.engine.bitcoin.urpd import bucket_spec
+from costbasis.engine.urpd_buckets import bucket_spec
 from costbasis.errors import CostbasisError
 from costbasis.engine.evm.holdings import open_evm
 

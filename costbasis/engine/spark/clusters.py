@@ -13,11 +13,11 @@ from costbasis.engine.spark.settings import enabled
 MAX_CC_ROUNDS = 200
 
 
-def union_components(con, edges_sql: str, parent, root, chunk: int = 1 << 20) -> int | None:
+def union_components(con, edges_sql: str, union, root, chunk: int = 1 << 20) -> int | None:
     """With --engine spark: the connected components of the new blocks' input edges
     (sql/labels/labels_cluster_edges.sql, (a, b) = (smallest script id of a tx, script id)) found
     on Spark by an iterative DataFrame loop (minimum-label propagation with pointer jumping, each
-    round checkpointed), then applied to the union-find `parent` as (component minimum, id) pairs:
+    round checkpointed), then handed to `union(a, b)` (the caller's union-find, numpy arrays) as (component minimum, id) pairs:
     the same roots as the edges themselves give (a root is its component's smallest id), from
     far fewer unions. Returns the number of edges (as the DuckDB loop counts them); None: not
     with --engine spark. The edges come from DuckDB (their script keys are DuckDB's hash())."""
@@ -25,7 +25,6 @@ def union_components(con, edges_sql: str, parent, root, chunk: int = 1 << 20) ->
         return None
     import pyarrow.dataset as pads
     from costbasis.engine.spark import session
-    from costbasis.labels import unionfind as uf
     spark = session.get()
     scratch = session.Scratch(root)
     try:
@@ -38,8 +37,7 @@ def union_components(con, edges_sql: str, parent, root, chunk: int = 1 << 20) ->
         out = scratch.new("roots")
         labels.where("label <> v").selectExpr("label AS a", "v AS b").write.parquet(out.as_uri())
         for batch in pads.dataset(str(out), format="parquet").to_batches(batch_size=chunk):
-            uf.union(parent, batch.column(0).to_numpy(), batch.column(1).to_numpy())
-            uf.release(parent)
+            union(batch.column(0).to_numpy(), batch.column(1).to_numpy())
         trace.ran("clusters")
         return int(n)
     finally:
