@@ -60,8 +60,13 @@ def run_cli(cache: Path, args: list[str], memory_limit: str, threads: int) -> di
 
 
 def store_bytes(cache: Path) -> dict[str, int]:
-    """Bytes per table of every chain (derived state under `derived:<name>`)."""
+    """Bytes per table of every chain (derived state under `derived:<name>`), plus the store-wide
+    datasets a command writes (`dataset:clusters`, `dataset:labels`, `dataset:prices`)."""
     out: dict[str, int] = {}
+    for name in ("clusters", "labels", "prices"):
+        d = cache / name
+        if d.is_dir():
+            out[f"dataset:{name}"] = sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
     for chain in (p for p in cache.iterdir() if (p / "_manifest.json").is_file()):
         for d in chain.iterdir():
             if d.is_dir() and d.name == "_derived":
