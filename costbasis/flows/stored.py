@@ -28,15 +28,23 @@ blocks), so a chain extended every day keeps O(log) files per table; merging wri
 Staleness. state.json records the chain tip (height, hash) and the store file set
 (ChainStore.file_set) of the last step, the exchange-labels and clusters fingerprints and the hash
 probe (a DuckDB version whose hash() differs rebuilds); every segment file carries in its Parquet
-metadata the labels, probe and its own height range (deposit_sources also the clusters: no other
-table depends on them), checked by every reader.
+metadata the probe and its own height range, the labelled tables also the labels they were written
+under, deposit_sources also the clusters (no other table depends on them), checked by every reader.
 - same tip, labels and clusters  -> used as is;
 - chain grew and the recorded tip is still on the chain -> extended with the new blocks only;
-- new clusters only (`labels expand`), recorded tip still on the chain -> only deposit_sources is
+- new labels (`labels expand`: derived exchange addresses), recorded tip still on the chain -> the
+  labels the state was built for (the `xlabels` snapshot beside the segments) are diffed against the
+  new ones; a range no tx of which touches a changed script keeps its files (their stamps name the
+  labels they were written under: `seg_labels`); a touched range gets its exchange txs recomputed
+  and, of its deposit rows, only those of the txs whose deposit-candidate status changed removed or
+  computed (_redo_labels). The balances do not depend on the labels and are kept. A change of more
+  than LABEL_REDO_MAX of all labelled scripts rebuilds instead;
+- new clusters (`labels expand`), recorded tip still on the chain -> only deposit_sources is
   rewritten, range by range (its stored exchange txs, the deposits' inputs and the source wallets'
   members' events in that range, base balances from the indexes); exchange_txs, deposit_coins and the
-  balances are kept; then extended as above. Committed once at the end (kill -9: redone next call);
-- anything else (rollback or reorg below the recorded tip, new labels, a damaged or
+  balances are kept. New labels and clusters are committed once, together, then the state extended as
+  above (kill -9: redone next call);
+- anything else (rollback or reorg below the recorded tip, a damaged or
   foreign file, an older format) -> rebuilt from scratch, the old state published until the new
   state.json replaces it. A state ahead of the reader's snapshot is never overwritten: that reader
   builds privately in a temporary folder.
@@ -70,11 +78,17 @@ from costbasis.store.derived import DerivedSet
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 4   # 4: + the balance segments' sorted key indexes (3: balance changes keyed by hash(script))
+FORMAT = 5   # 5: labels stamped per segment, balances unstamped by labels, the labels snapshot (4: + key indexes)
 BALANCES = "balance_deltas"
 INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
 FILES = TABLES + (BALANCES, INDEX)
 SOURCES = "deposit_sources"   # the one table that depends on the clusters
+LABELED = TABLES          # the tables that depend on the labels (not the balances: chain only)
+LABELS = "xlabels"        # the (script, entity) labels the state was built for: what a label change is diffed against
+# A label change rewrites the affected segments' labelled tables in place unless more than this share
+# of all labelled scripts (old or new) changed: then most exchange rows change anyway, and a rebuild
+# (which also compacts the per-segment label stamps) costs little more.
+LABEL_REDO_MAX = 0.5
 STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 ROW_GROUP = 16384
 
@@ -107,7 +121,8 @@ _SELECT = {
 class FlowTables:
     tables: dict[str, list[Path]]     # segment files per table (views are made over them)
     state: dict
-    action: str          # "fresh" | "extended" | "rebuilt" | "sources" (new clusters: deposit_sources redone) | "empty"
+    action: str          # "fresh" | "extended" | "rebuilt" | "sources" (new clusters: deposit_sources redone)
+    #                      | "labels" (new labels: the segments they touch redone, see _redo_labels) | "empty"
     seconds: float = 0.0
     steps: dict = field(default_factory=dict)
 
@@ -117,13 +132,23 @@ def derived_set(store: Store, chain: str) -> DerivedSet:
 
 
 def _inputs(state: dict, table: str | None = None) -> dict:
-    """What a table's rows depend on: the clusters only matter to deposit_sources (the source wallets)."""
+    """What a table's rows depend on: the clusters only matter to deposit_sources (the source wallets),
+    the labels not to the balances (sql/whales_balance_delta.sql reads outputs and inputs only)."""
     keys = ("format", "labels", "clusters", "probe") if table in (None, SOURCES) else ("format", "labels", "probe")
-    return {k: state.get(k) for k in keys}
+    return {k: state.get(k) for k in keys if k != "labels" or table is None or table in LABELED}
 
 
-def _file_stamp(state: dict, lo: int, hi: int, table: str) -> str:
-    return json.dumps(dict(_inputs(state, table), range=[lo, hi]), sort_keys=True)
+def _seg_labels(state: dict) -> list[str]:
+    """Per segment, the labels fingerprint its labelled files are stamped with: a label change leaves the
+    segments it does not touch as they were (their rows are the same under both labels)."""
+    return state.get("seg_labels") or [state.get("labels")] * len(state.get("segments", []))
+
+
+def _file_stamp(state: dict, lo: int, hi: int, table: str, labels: str | None = None) -> str:
+    inputs = _inputs(state, table)
+    if "labels" in inputs and labels is not None:
+        inputs["labels"] = labels
+    return json.dumps(dict(inputs, range=[lo, hi]), sort_keys=True)
 
 
 def _stamps(state: dict, lo: int, hi: int) -> dict[str, str]:
@@ -146,12 +171,12 @@ def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[
             if not all(index_ok(b, f) for b, f in zip(ds.files(st, BALANCES), files)):
                 return None, None
             continue
-        for f, (lo, hi) in zip(files, segs):
+        for f, (lo, hi), lab in zip(files, segs, _seg_labels(st)):
             try:
                 md = pq.read_schema(f).metadata or {}
             except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
                 return None, None
-            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t):
+            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t, lab):
                 return None, None
     return st, None
 
@@ -193,22 +218,35 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
         steps[name] = steps.get(name, 0.0) + now - t
         t = now
     p = {"h_from": h_from, "h_to": h_to}
-    if not spark_hooks.create(con, "flows_exchange_txs", {"h_lo": h_from, "h_hi": h_to}):   # --engine spark
-        con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
+    _exchange_txs(con, h_from, h_to)
     _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamps["exchange_txs"])
     lap("exchange_txs")
     _source_keys(con, p, base_indexes)
     lap("source_keys")
     _write_sources(con, p, out[SOURCES], stamps[SOURCES])
     lap("source_balances")
-    _copy(con, _SELECT["deposit_coins"].format(src="(" + (spark_hooks.query(con, "whales_deposit_coins", p) or sql_text("whales_deposit_coins").rstrip().rstrip(";")) + ")"),
-          p, out["deposit_coins"], stamps["deposit_coins"])
+    _copy(con, _SELECT["deposit_coins"].format(src="(" + _coins_query(con, p) + ")"), p, out["deposit_coins"],
+          stamps["deposit_coins"])
     lap("deposit_coins")
-    _copy(con, spark_hooks.query(con, "whales_balance_delta", p) or sql_text("whales_balance_delta").rstrip().rstrip(";"), p, out[BALANCES], stamps[BALANCES])
+    _copy(con, _query(con, "whales_balance_delta", p), p, out[BALANCES], stamps[BALANCES])
     write_index(con, out[BALANCES], out[INDEX])
     lap("script_balances")
     con.execute("DROP TABLE exchange_txs")   # the stored table takes this name
     _drop_source_keys(con)
+
+
+def _exchange_txs(con, h_from: int, h_to: int) -> None:
+    """Temp table exchange_txs of heights [h_from, h_to] under the labels of view `xlabels`."""
+    if not spark_hooks.create(con, "flows_exchange_txs", {"h_lo": h_from, "h_hi": h_to}):   # --engine spark
+        con.execute(sql_text("flows_exchange_txs"), {"h_lo": h_from, "h_hi": h_to})
+
+
+def _query(con, name: str, p: dict) -> str:
+    return spark_hooks.query(con, name, p) or sql_text(name).rstrip().rstrip(";")
+
+
+def _coins_query(con, p: dict) -> str:
+    return _query(con, "whales_deposit_coins", p)
 
 
 def _source_keys(con, p: dict, base_indexes: list[Path]) -> None:
@@ -221,8 +259,7 @@ def _source_keys(con, p: dict, base_indexes: list[Path]) -> None:
 
 
 def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
-    _copy(con, _SELECT[SOURCES].format(src="(" + (spark_hooks.query(con, "whales_source_balances", p) or sql_text("whales_source_balances").rstrip().rstrip(";")) + ")"),
-          p, out, stamp)
+    _copy(con, _SELECT[SOURCES].format(src="(" + _query(con, "whales_source_balances", p) + ")"), p, out, stamp)
 
 
 def _drop_source_keys(con) -> None:
@@ -230,27 +267,126 @@ def _drop_source_keys(con) -> None:
     con.unregister("__arrow_member_base")
 
 
-def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, steps: dict) -> dict:
-    """New clusters: only deposit_sources depends on them, so only its segments are rewritten, per
-    stored range, from that range's stored exchange txs, its blocks' deposit inputs and members' events,
-    and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
+def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict) -> None:
+    """New clusters: only deposit_sources depends on them, so only its segments are rewritten (names put
+    in `files`), per stored range, from that range's stored exchange txs, its blocks' deposit inputs and
+    members' events, and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
     t0 = time.perf_counter()
     gen = _next_gen(ds, state)
-    files = {t: [f.name for f in ds.files(state, t)] for t in FILES}
-    for i, (lo, hi) in enumerate(state["segments"]):
+    for i, ((lo, hi), lab) in enumerate(zip(state["segments"], _seg_labels(state))):
         p = {"h_from": lo, "h_to": hi}
         con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($f)",
                     {"f": str(ds.path / files["exchange_txs"][i])})
         _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]])
         out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
-        _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES))
+        _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES, lab))
         files[SOURCES][i] = out.name
         con.execute("DROP TABLE exchange_txs")
         _drop_source_keys(con)
-    new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
-    state = ds.commit(dict(new_state, **want, gen=gen), lists=files, keep_previous=True)
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
-    return state
+
+
+def _write_labels(con, ds: DerivedSet, gen: int, fingerprint: str) -> str:
+    """The labels of view `xlabels` as (script, entity) beside the segments: what the next label change
+    is diffed against (the labels dataset itself is replaced by then)."""
+    out = ds.path / f"{LABELS}-{gen:08d}-0.parquet"
+    _copy(con, "SELECT script, entity FROM xlabels ORDER BY script, entity", {}, out, fingerprint)
+    return out.name
+
+
+def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
+    """Temp table label_changed (script): every script whose label was added, removed or moved to another
+    entity since `state` was built. False (rebuild instead) when the stored labels are missing or not the
+    state's, or when the change is too large (LABEL_REDO_MAX)."""
+    old = ds.files(state, LABELS)
+    try:
+        if len(old) != 1 or (pq.read_schema(old[0]).metadata or {}).get(META_KEY, b"").decode() != state["labels"]:
+            return False
+    except (pa.ArrowException, OSError):
+        return False
+    con.execute("CREATE OR REPLACE TEMP TABLE label_changed AS "
+                "SELECT coalesce(o.script, n.script) AS script, o.entity IS DISTINCT FROM n.entity AS changed "
+                "FROM read_parquet($f) o FULL JOIN xlabels n ON o.script = n.script", {"f": str(old[0])})
+    n_changed, n_all = con.execute("SELECT count(*) FILTER (WHERE changed), count(*) FROM label_changed").fetchone()
+    con.execute("DELETE FROM label_changed WHERE NOT changed")
+    return n_changed <= LABEL_REDO_MAX * n_all
+
+
+def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict,
+                 sources: bool = True) -> list[str] | None:
+    """New labels: per stored range, its exchange txs under the new labels (one pass over the range, as
+    finding the txs that touch a changed script would take); a range where none changed keeps its files.
+    Elsewhere only the txs whose deposit-candidate status changed are redone: the dropped candidates'
+    deposit rows removed, the new ones' computed (their rows depend on their own tx, the clusters and the
+    balances only, sql/whales_source_*.sql) and the other rows kept. The balances never depend on the
+    labels: kept. `sources` False: deposit_sources is left to _redo_sources (new clusters rewrite it
+    whole). Puts the rewritten files' names in `files`; returns the new per-segment label stamps, or None
+    when a rebuild is due (see _changed_scripts)."""
+    t0 = time.perf_counter()
+    if not _changed_scripts(con, ds, state):
+        return None
+    gen = _next_gen(ds, state)
+    seg_labels = list(_seg_labels(state))
+    rewritten = 0
+    cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
+    for i, (lo, hi) in enumerate(state["segments"]):
+        old = {t: str(ds.path / files[t][i]) for t in LABELED}
+        touched = con.execute("SELECT EXISTS (SELECT 1 FROM outputs o SEMI JOIN label_changed c ON o.script = c.script "
+                              "WHERE o.height BETWEEN $lo AND $hi) OR EXISTS (SELECT 1 FROM inputs i SEMI JOIN "
+                              "label_changed c ON i.script = c.script WHERE i.height BETWEEN $lo AND $hi)",
+                              {"lo": lo, "hi": hi}).fetchone()[0]
+        if not touched:
+            continue
+        _exchange_txs(con, lo, hi)
+        con.execute("CREATE OR REPLACE TEMP TABLE xt_new AS SELECT * FROM exchange_txs; DROP TABLE exchange_txs")
+        same = con.execute("SELECT NOT EXISTS (SELECT * FROM xt_new EXCEPT ALL SELECT * FROM read_parquet($f)) AND "
+                           "NOT EXISTS (SELECT * FROM read_parquet($f) EXCEPT ALL SELECT * FROM xt_new)",
+                           {"f": old["exchange_txs"]}).fetchone()[0]
+        if same:
+            con.execute("DROP TABLE xt_new")
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('read_parquet($f)')} "
+                    f"EXCEPT {cand.format('xt_new')}", {"f": old["exchange_txs"]})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM xt_new SEMI JOIN "
+                    f"({cand.format('xt_new')} EXCEPT {cand.format('read_parquet($f)')}) a USING (height, tx_index)",
+                    {"f": old["exchange_txs"]})
+        p = {"h_from": lo, "h_to": hi}
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]])   # the new candidates' wallets only
+        out = _names(ds, gen, i)
+        srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
+                "deposit_coins": "(" + _coins_query(con, p) + ")"}
+        for t in LABELED if sources else ("exchange_txs", "deposit_coins"):
+            rows = srcs[t] if t == "exchange_txs" else (
+                f"(SELECT * FROM read_parquet($f_old) ANTI JOIN cand_gone USING (height, tx_index) "
+                f"UNION ALL SELECT * FROM {srcs[t]})")
+            _copy(con, _SELECT[t].format(src=rows), dict(p, f_old=old[t]) if t != "exchange_txs" else {},
+                  out[t], _file_stamp(want, lo, hi, t))
+            files[t][i] = out[t].name
+        seg_labels[i] = want["labels"]
+        rewritten += 1
+        con.execute("DROP TABLE exchange_txs; DROP TABLE xt_new; DROP TABLE cand_gone")
+        _drop_source_keys(con)
+    con.execute("DROP TABLE label_changed")
+    steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
+    steps["label_segments"] = rewritten
+    return seg_labels
+
+
+def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict) -> dict | None:
+    """The stored segments brought to new labels and/or clusters, committed once (kill -9: redone next
+    call); None when a rebuild is due instead."""
+    files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)}
+    seg_labels = _seg_labels(state)
+    if relabel:
+        seg_labels = _redo_labels(con, ds, state, want, files, steps, sources=not sources)
+        if seg_labels is None:
+            return None
+        files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
+    if sources:
+        _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps)
+    new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
+    return ds.commit(dict(new_state, **want, seg_labels=seg_labels, gen=_next_gen(ds, state)), lists=files,
+                     keep_previous=True)
 
 
 def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path],
@@ -329,15 +465,19 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     """Extend `state` (None: from scratch) to height h_to, one committed step at a time."""
     cs = store.chain(chain)
     segs = [tuple(s) for s in state["segments"]] if state else []
-    files = {t: [f.name for f in ds.files(state, t)] for t in FILES} if state else {t: [] for t in FILES}
+    seg_labels = _seg_labels(state) if state else []
+    files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)} if state else {t: [] for t in FILES}
     h = segs[-1][1] + 1 if segs else 0
     fresh = state is None
     gen = _next_gen(ds, state)
+    if fresh:
+        files[LABELS] = [_write_labels(con, ds, gen, want["labels"])]
     while h <= h_to:
         hi = min(h + STEP_BLOCKS - 1, h_to)
         out = _names(ds, gen, 0)
         build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps)
         segs.append((h, hi))
+        seg_labels.append(want["labels"])
         for t in FILES:
             files[t].append(out[t].name)
         k = 1
@@ -349,13 +489,14 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
             _merge(con, ds, {t: ds.path / files[t][-2] for t in FILES}, {t: ds.path / files[t][-1] for t in FILES},
                    merged, _stamps(want, lo2, hi2))
             segs[-2:] = [(lo2, hi2)]
+            seg_labels[-2:] = [want["labels"]]
             for t in FILES:
                 files[t][-2:] = [merged[t].name]
             k += 1
         steps["merge"] = steps.get("merge", 0.0) + time.perf_counter() - t0
         tip_hash = _chain_hash_at(store, con, chain, hi)
         new_state = dict(want, height=hi, hash=tip_hash, tip=[hi, tip_hash], files=cs.file_set(hi),
-                         segments=[list(s) for s in segs], gen=gen)
+                         segments=[list(s) for s in segs], seg_labels=seg_labels, gen=gen)
         state = ds.commit(new_state, lists=files, fresh=fresh, keep_previous=True)
         fresh = False
         gen += 1
@@ -411,19 +552,23 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
         on_chain = (state is not None and state["height"] <= tip[0]
                     and state.get("files") == cs.file_set(state["height"])
                     and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
-        # new clusters alone: keep every table but deposit_sources (see _redo_sources)
-        sources = on_chain and _inputs(state, "x") == _inputs(want, "x") and state["clusters"] != want["clusters"]
-        ok = on_chain and (sources or _inputs(state) == want) and state["height"] < tip[0]
+        # new labels and/or clusters on the same chain: rewrite only what depends on them
+        # (_redo_labels, _redo_sources), then extend; anything else is rebuilt
+        same = on_chain and all(state.get(k) == want[k] for k in ("format", "probe"))
+        relabel = same and state["labels"] != want["labels"]
+        sources = same and state["clusters"] != want["clusters"]
         _register_clusters(store, con, chain)
         try:
             with spark_hooks.flows_build(store, chain, xlabels):
-                if sources:
-                    state = _redo_sources(con, ds, state, want, steps)
-                if ok or not sources:
+                if relabel or sources:
+                    state = _redo(con, ds, state, want, relabel, sources, steps)
+                ok = on_chain and state is not None and _inputs(state) == want
+                if not ok or state["height"] < tip[0]:
                     state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
         except OSError:   # read-only or full cache: the query still works, it just is not kept
             return _build_private(store, con, chain, want, tip, t0)
-    action = "sources" if sources else "extended" if extend and ok else "rebuilt"
+    action = ("rebuilt" if not ok else "labels" if relabel else "sources" if sources
+              else "extended" if extend else "rebuilt")
     return FlowTables(_files_of(ds, state), state, action, time.perf_counter() - t0, steps)
 
 

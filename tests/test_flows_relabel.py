@@ -1,0 +1,160 @@
+"""New labels rewrite only what depends on them (costbasis/flows/stored.py, _redo_labels): a label
+added for a script with past deposits, a derived label removed, a label moved to another entity. Each
+time the stored tables equal a build from scratch on a copy; the segments no tx of which touches a
+changed script keep their files, and the balances (label-independent) are never rewritten."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from support.flows_chain import flow_chain
+
+from costbasis.bitcoin.schema import TABLES
+from costbasis.engine.db import connect, register_arrow
+from costbasis.flows import stored
+from costbasis.labels.dataset import exchange_scripts
+from costbasis.store import Store
+
+CHAIN = "bitcoin-regtest"
+STEP = 32   # blocks per build step: the 190-block test chain in 3 segments (0-127, 128-159, 160-189)
+
+
+@pytest.fixture()
+def store(tmp_path, tmp_path_factory, monkeypatch):
+    monkeypatch.setattr(stored, "STEP_BLOCKS", STEP)
+    st = Store(shutil.copytree(flow_chain(tmp_path_factory).expanded, tmp_path / "c"))
+    stored.derived_set(st, CHAIN).remove()
+    assert _build(st, _labels(st)).action == "rebuilt"
+    return st
+
+
+def _labels(store: Store) -> pa.Table:
+    return exchange_scripts(store, CHAIN).select(["script", "entity", "address"])
+
+
+def _build(store: Store, xl: pa.Table) -> stored.FlowTables:
+    con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
+    register_arrow(con, "xlabels", xl)
+    return stored.flow_tables(store, con, CHAIN, xl)
+
+
+def _rows(ft: stored.FlowTables) -> dict:
+    import duckdb
+    con = duckdb.connect()
+    return {t: con.execute("SELECT * FROM read_parquet($f) ORDER BY ALL", {"f": [str(p) for p in ft.tables[t]]}).fetchall()
+            if ft.tables[t] else [] for t in stored.TABLES}
+
+
+def _touched_segments(store: Store, scripts: set, segments: list) -> set[int]:
+    """Independently of the SQL: the segments holding an output or input of a changed script."""
+    cs = store.chain(CHAIN)
+    heights = set()
+    for t in ("outputs", "inputs"):
+        tbl = pq.read_table(cs.files(t), columns=["height", "script"]).to_pydict()
+        heights |= {h for h, s in zip(tbl["height"], tbl["script"]) if s in scripts}
+    return {i for i, (lo, hi) in enumerate(segments) if any(lo <= h <= hi for h in heights)}
+
+
+def _deposit_input_script(store: Store) -> tuple[bytes, int]:
+    """An input script of a stored deposit candidate (a whale's wallet), and that deposit's height."""
+    import duckdb
+    ds = stored.derived_set(store, CHAIN)
+    st = ds.load()
+    con = duckdb.connect()
+    h, txi = con.execute("SELECT height, tx_index FROM read_parquet($f) ORDER BY height LIMIT 1",
+                         {"f": [str(p) for p in ds.files(st, stored.SOURCES)]}).fetchone()
+    ins = pq.read_table(store.chain(CHAIN).files("inputs"), columns=["height", "tx_index", "script"])
+    ins = ins.filter(pc.and_(pc.equal(ins["height"], h), pc.equal(ins["tx_index"], txi)))
+    return ins["script"][0].as_py(), h
+
+
+def _with(xl: pa.Table, script: bytes, entity: str | None) -> pa.Table:
+    """`xl` with `script` labelled `entity` (None: unlabelled)."""
+    rest = xl.filter(pc.invert(pc.is_in(xl["script"], pa.array([script], pa.binary()))))
+    if entity is None:
+        return rest
+    return pa.concat_tables([rest, pa.table({"script": pa.array([script], pa.binary()), "entity": [entity],
+                                             "address": ["relabelled"]})])
+
+
+def _changes(store: Store):
+    """(name, labels, changed scripts): each step changes its scripts' labels from the last step's."""
+    xl = _labels(store)
+    all_ = exchange_scripts(store, CHAIN)
+    derived = sorted(pc.filter(all_["script"], pc.not_equal(all_["heuristic"], "import")).to_pylist())
+    script, _ = _deposit_input_script(store)
+    assert script not in set(xl["script"].to_pylist()) and len(derived) >= 2
+    added = _with(xl, script, "ExC")                      # a whale's script, with past deposits
+    removed = _with(added, derived[0], None)              # a derived (sweep / common-input) label dropped
+    moved = _with(removed, derived[-1], "ExZ")            # a derived label moved to another entity
+    return [("add", added, {script}), ("remove", removed, {derived[0]}), ("move", moved, {derived[-1]})]
+
+
+def test_label_changes_rewrite_only_the_touched_segments(store, tmp_path):
+    ds = stored.derived_set(store, CHAIN)
+    for name, xl, scripts in _changes(store):
+        before = ds.load()
+        segs = before["segments"]
+        assert len(segs) == 3
+        old_bytes = {f: (ds.path / f).read_bytes() for files in before["tables"].values() for f in files}
+        prev = _rows(stored.FlowTables({t: ds.files(before, t) for t in stored.TABLES}, before, ""))
+        ft = _build(store, xl)
+        assert ft.action == "labels", name
+        after = ds.load()
+        touched = _touched_segments(store, scripts, segs)
+        assert touched and ft.steps["label_segments"] <= len(touched), name
+        for t in stored.FILES:
+            for i, (a, b) in enumerate(zip(before["tables"][t], after["tables"][t])):
+                if t in stored.LABELED and i in touched and ft.steps["label_segments"] == len(touched):
+                    assert a != b, (name, t, i)          # rewritten
+                elif t not in stored.LABELED or i not in touched:
+                    assert a == b and (ds.path / b).read_bytes() == old_bytes[a], (name, t, i)   # kept as it was
+        got = _rows(ft)
+        assert got != prev, name                          # the change did change some rows
+        # a build from scratch on a copy: the same rows
+        clean = Store(shutil.copytree(store.root, tmp_path / f"clean-{name}"))
+        stored.derived_set(clean, CHAIN).remove()
+        scratch = _build(clean, xl)
+        assert scratch.action == "rebuilt"
+        assert _rows(scratch) == got, name
+        assert _build(store, xl).action == "fresh"
+    assert any(len(_touched_segments(store, s, segs)) < len(segs) for _, _, s in _changes(store))
+
+
+def test_deposit_candidacy_follows_the_labels(store):
+    """Labelling a deposit's source script makes it an exchange's spend (no longer a whale deposit);
+    removing the label again brings the deposit back, with the same source row as before."""
+    script, h = _deposit_input_script(store)
+    xl = _labels(store)
+    ds = stored.derived_set(store, CHAIN)
+    sources = _rows(stored.FlowTables({t: ds.files(ds.load(), t) for t in stored.TABLES}, {}, ""))[stored.SOURCES]
+    added = pa.concat_tables([xl, pa.table({"script": pa.array([script], pa.binary()), "entity": ["ExC"],
+                                            "address": ["whale-source"]})])
+    ft = _build(store, added)
+    assert ft.action == "labels"
+    gone = _rows(ft)[stored.SOURCES]
+    assert len(gone) < len(sources) and not any(r[0] == h for r in gone if r not in sources)
+    ft = _build(store, xl)
+    assert ft.action == "labels" and _rows(ft)[stored.SOURCES] == sources
+
+
+def test_a_large_label_change_rebuilds(store):
+    xl = _labels(store)
+    ft = _build(store, xl.slice(0, 2))   # 4 of 6 labelled scripts dropped: > LABEL_REDO_MAX
+    assert ft.action == "rebuilt"
+
+
+def test_new_labels_and_clusters_together(store, tmp_path):
+    """`labels expand` changes both: one commit, the rows of a build from scratch."""
+    script, _ = _deposit_input_script(store)
+    xl = _with(_labels(store), script, "ExC")
+    store.dataset_path("clusters", CHAIN).unlink()          # every script its own wallet now
+    ft = _build(store, xl)
+    assert ft.action == "labels" and "sources" in ft.steps and ft.state["clusters"] == "none"
+    clean = Store(shutil.copytree(store.root, tmp_path / "clean"))
+    stored.derived_set(clean, CHAIN).remove()
+    assert _rows(_build(clean, xl)) == _rows(ft)
