@@ -26,7 +26,7 @@ from support.engine_fixtures import build
 
 WHOLE_CHAIN = {"outputs", "inputs", "coin_flows", "lots", "lots_raw", "tlots", "tlots_raw"}
 # public functions of engine.api that compute no chain metric (or whose metric is another's rows)
-NOT_METRICS = {"status", "prices", "session", "refresh_state", "amount_unit", "bands_series"}
+NOT_METRICS = {"status", "prices", "session", "refresh_state", "amount_unit", "bands_series", "check"}   # not metrics: store reads, helpers
 
 
 def _reads(name: str) -> set[str]:
