@@ -58,14 +58,10 @@ def check_quantile_names(quantiles, option: str = "--quantiles") -> None:
 
 
 def check_dates(**options) -> None:
-    """Parse every date option up front (option name -> value), before a store is opened: the
-    engines parse them only after building their derived state, which is then written for nothing.
-    --from after --to is a usage error whatever the store holds."""
-    from costbasis.dates import parse_date
+    """Parse every date option up front (option name -> value; --asof, --from, --to), before a store
+    is opened: the engines parse them only after building their derived state, which is then written
+    for nothing. --asof with --from/--to and --from after --to are usage errors whatever the store
+    holds (dates.parse_range, the one place those checks live)."""
+    from costbasis.dates import parse_range
 
-    got = {option: parse_date(value, option) for option, value in options.items()}
-    first, last = got.get("--from"), got.get("--to")
-    if got.get("--asof") is not None and (first is not None or last is not None):
-        raise UsageError("use either --asof or --from/--to, not both")
-    if first is not None and last is not None and first > last:
-        raise UsageError(f"--from {first} is after --to {last}")
+    parse_range(options.get("--asof"), options.get("--from"), options.get("--to"))

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
-from costbasis.dates import day_to_date, parse_date, today_day
+from costbasis.dates import day_to_date, parse_date, parse_range, today_day
 from costbasis.errors import CostbasisError, UsageError
 
 # The STH-MVRV window looks back this many days; 100 years covers any chain and keeps the
@@ -62,8 +62,6 @@ def _days_from_table(t: pa.Table, s, first: date, last: date, window: int) -> li
 
 
 def _check_range(session, first: date, last: date) -> date:
-    if first > last:
-        raise UsageError(f"--from {first} is after --to {last}")
     if first > session.last_date:
         raise CostbasisError(f"--from {first} is after the last stored day {session.last_date} of {session.chain}")
     if last < session.first_date:
@@ -75,9 +73,10 @@ def session_days(s, date_from, date_to, window: int, quantiles: Sequence[float],
                  with_distribution: bool = True, progress=None) -> list[DayInputs]:
     """Day inputs for [date_from, date_to] from an open session (costbasis.engine.session)."""
     check_window(window)
-    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    if first is None or last is None:
+    _, f, t = parse_range(None, date_from, date_to)   # --from after --to is refused there
+    if f is None or t is None:
         raise UsageError("--from and --to are both needed for a range")
+    first, last = day_to_date(f), day_to_date(t)
     last = _check_range(s, first, last)
     first = max(first, s.first_date)
     t = s.cohort_table(first - timedelta(days=window - 1), last, quantiles)

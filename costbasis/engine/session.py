@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from costbasis.errors import UsageError
 
 
 class Session:
@@ -53,8 +52,6 @@ def open_session(store, chain: str | None = None, *, token: str | None = None, a
     family, chain = pick_engine(store, chain, **{"--token": token, "--asset": asset, "--method": method})
     if family == EVM:
         from costbasis.engine.evm.session import EvmSession
-        if method not in (None, "avg", "fifo"):
-            raise UsageError(f"--method must be avg or fifo, got {method!r}")
         return EvmSession(store, chain, method=method or "avg", token=token, asset=asset)
     from costbasis.engine.bitcoin.session import BitcoinSession
     return BitcoinSession(store, chain)
