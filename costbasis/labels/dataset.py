@@ -34,7 +34,10 @@ def empty_labels() -> pa.Table:
 
 def read_labels(store: Store) -> pa.Table:
     t = store.read_dataset("labels", "labels")
-    return t if t is not None else empty_labels()
+    if t is None:
+        return empty_labels()
+    # every column nullable, whichever writer (pyarrow or DuckDB's COPY, see labels/expand.py) made the file
+    return t.cast(pa.schema([f.with_nullable(True) for f in t.schema], metadata=t.schema.metadata))
 
 
 def write_labels(store: Store, table: pa.Table) -> None:

@@ -11,7 +11,7 @@
 
 Out of core and incremental (issue 12). Two DerivedSets under `<cache>/<chain>/_derived/`, each
 stamped with the tip (height, hash) and file set it has seen, and extended with the new blocks only:
-- `clusters/`: `script_ids` segments (key = hash(script), script, id, address: a script keeps its
+- `clusters/`: `script_ids` segments (key = hash(script), script, id: a script keeps its
   id for good) and `parent-<gen>.i64`, the union-find parents of every id (int64, memory-mapped).
   New blocks add ids for their new scripts and union their own inputs only.
 - `sweep/` (also stamped with the imported labels it used): per range, `sweep_hits` (input scripts of
@@ -38,13 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from costbasis.bitcoin import address_sql
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, files_view as register_files, hash_probe, register_arrow, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError, UsageError
 from costbasis.store.digest import CLUSTERS_META, labels_fingerprint
 from costbasis.labels import unionfind as uf
-from costbasis.labels.dataset import IMPORTED, concat, exchange_scripts, read_labels, write_labels
+from costbasis.labels.dataset import LABEL_COLUMNS, exchange_scripts, read_labels
 from costbasis.store import Store
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
@@ -52,11 +53,11 @@ from costbasis.store.derived import DerivedSet
 CJ_MIN_INPUTS = 3   # "many inputs"
 CJ_MIN_EQUAL = 3    # "several equal-value outputs"
 CLUSTER_SCHEMA = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
-FORMAT = 1
+FORMAT = 2   # 2: no address column in the state (formatted from the script where shown)
 META_KEY = "costbasis.labels"
-IDS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("id", pa.int64()), ("address", pa.string())])
+IDS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("id", pa.int64())])
 SWEEP_HITS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("entity", pa.string()),
-                        ("n_sweeps", pa.int64()), ("address", pa.string()), ("derived_from", pa.string())])
+                        ("n_sweeps", pa.int64()), ("derived_from", pa.string())])
 SPEND_COUNTS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("n_spends", pa.int64())])
 SEGMENTED = {"clusters": {"script_ids": IDS}, "sweep": {"sweep_hits": SWEEP_HITS, "spend_counts": SPEND_COUNTS}}
 
@@ -64,13 +65,29 @@ SEGMENTED = {"clusters": {"script_ids": IDS}, "sweep": {"sweep_hits": SWEEP_HITS
 @dataclass
 class ExpandResult:
     counts: pa.Table            # heuristic, entity, added
-    sweep: pa.Table
-    common_input: pa.Table
     clusters: int               # clusters with >= 2 scripts
     addresses: int              # scripts in multi-input non-CoinJoin txs
     coinjoins_skipped: int
     conflicts: int
     seconds: dict
+    store: Store
+    chain: str
+
+    def _derived_rows(self, heuristic: str) -> pa.Table:
+        # read back from the labels file when asked for (the run never holds the label sets)
+        t = read_labels(self.store)
+        return t.filter(pc.fill_null(pc.and_(pc.equal(t["chain"], self.chain),
+                                             pc.equal(t["heuristic"], heuristic)), False)).select(LABEL_COLUMNS.names)
+
+    @property
+    def sweep(self) -> pa.Table:
+        """The labels the sweep heuristic derived (rows of the labels dataset)."""
+        return self._derived_rows("sweep")
+
+    @property
+    def common_input(self) -> pa.Table:
+        """The labels common-input clustering derived (rows of the labels dataset)."""
+        return self._derived_rows("common_input")
 
 
 # ---------------------------------------------------------------- stamped, segmented derived sets
@@ -239,12 +256,13 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
     try:
         register_files(con, "script_ids", ds.files(st, "script_ids"), IDS)
         register_files(con, "cluster_roots", [roots_file], schema)
+        address_sql.register(con)
 
         def write(tmp: str) -> None:
             con.execute("SET preserve_insertion_order = true")
             con.execute(f"COPY ({_body('labels_cluster_out')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
                         "ROW_GROUP_SIZE 16384, USE_TMP_FILE false, KV_METADATA {'costbasis.clusters': $digest})",
-                        {"path": tmp, "digest": digest})
+                        {"path": tmp, "digest": digest, "network": address_sql.chain_network(cs.name, cs.meta)})
         _atomic_write(path, ".parquet", write)
     finally:
         roots_file.unlink(missing_ok=True)
@@ -293,19 +311,6 @@ def _sweep(store: Store, con, cs, tip, labels_fp: str, probe: str) -> dict:
     return ds.commit(state, lists=files, fresh=st is None, keep_previous=True)
 
 
-def _derived(rows: pa.Table, chain: str, heuristic: str) -> pa.Table:
-    n = rows.num_rows
-    return pa.table({
-        "chain": pa.array([chain] * n, pa.string()),
-        "address": rows["address"].cast(pa.string()),
-        "entity": rows["entity"],
-        "label_type": pa.array(["exchange_deposit" if heuristic == "sweep" else "exchange"] * n, pa.string()),
-        "script": rows["script"].cast(pa.binary()),
-        "heuristic": pa.array([heuristic] * n, pa.string()),
-        "derived_from": rows["derived_from"],
-    })
-
-
 def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = CJ_MIN_INPUTS,
                   cj_min_equal: int = CJ_MIN_EQUAL, progress: bool = False) -> ExpandResult:
     if chain is not None and chain in store.chains() and store.chain(chain).meta.get("family") == "evm":
@@ -333,6 +338,8 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         if bar:
             bar.update(task, advance=1, description=steps[min(i, len(steps) - 1)])
     probe = hash_probe(con)
+    network = address_sql.chain_network(name, cs.meta)
+    address_sql.register(con)
     xl = base.select(["script", "entity", "address"])
     try:
         with cs.derived("clusters").lock() as got_c, cs.derived("sweep").lock() as got_s:
@@ -344,41 +351,42 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
             sds = cs.derived("sweep")
             register_files(con, "sweep_hits", sds.files(sw_state, "sweep_hits"), SWEEP_HITS)
             register_files(con, "spend_counts", sds.files(sw_state, "spend_counts"), SPEND_COUNTS)
-            sweep = run(con, "labels_sweep")
+            con.execute(sql_text("labels_sweep"), {"network": network})
             secs["sweep"] = time.perf_counter() - t0
             step(1)
             st = _cluster(store, con, cs, tip, cj_min_inputs, cj_min_equal, probe, secs)
             step(2)
             t0 = time.perf_counter()
             path, _ = _write_clusters(store, con, cs, st, name)
+            secs["clusters_file"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         con.read_parquet(str(path)).create_view("clusters_new", replace=True)
         n_clusters = con.execute("SELECT count(DISTINCT cluster) FROM clusters_new").fetchall()[0][0]
-        xl_all = concat([xl, sweep.select(["script", "entity", "address"])]).select(["script", "entity", "address"])
-        register_arrow(con, "xlabels_all", xl_all)
-        prop = run(con, "labels_cluster_propagate")
-        conflicts = len(set(prop.filter(prop["conflict"])["cluster"].to_pylist()))
-        common = prop.filter(pc.invert(prop["conflict"]))
+        con.execute("CREATE OR REPLACE TEMP VIEW xlabels_all AS SELECT script, entity, address FROM xlabels "
+                    "UNION ALL SELECT script, entity, address FROM sweep_labels")
+        con.execute(sql_text("labels_cluster_propagate"))
+        conflicts = con.execute("SELECT count(DISTINCT cluster) FROM common_labels WHERE conflict").fetchall()[0][0]
+        counts_t = run(con, "labels_added")
         secs["propagate"] = time.perf_counter() - t0
         step(3)
     finally:
         if bar:
             bar.stop()
+    t0 = time.perf_counter()
+    _write_labels(store, con, name)
+    secs["labels_file"] = time.perf_counter() - t0
+    return ExpandResult(counts=counts_t, clusters=int(n_clusters), addresses=st["n_ids"],
+                        coinjoins_skipped=st["coinjoins"], conflicts=int(conflicts), seconds=secs, store=store, chain=name)
 
-    old = read_labels(store)
-    if old.num_rows:
-        keep = pc.or_(pc.equal(old["heuristic"], IMPORTED), pc.not_equal(old["chain"], name))
-        old = old.filter(pc.fill_null(keep, True))
-    new_sweep = _derived(sweep, name, "sweep")
-    new_common = _derived(common, name, "common_input")
-    write_labels(store, concat([old, new_sweep, new_common]))
 
-    counts = {}
-    for h, t in (("sweep", new_sweep), ("common_input", new_common)):
-        for e in t["entity"].to_pylist():
-            counts[(h, e)] = counts.get((h, e), 0) + 1
-    keys = sorted(counts)
-    counts_t = pa.table({"heuristic": [k[0] for k in keys], "entity": [k[1] for k in keys],
-                         "added": pa.array([counts[k] for k in keys], pa.int64())})
-    return ExpandResult(counts=counts_t, sweep=new_sweep, common_input=new_common, clusters=int(n_clusters),
-                        addresses=st["n_ids"], coinjoins_skipped=st["coinjoins"], conflicts=conflicts,
-                        seconds=secs)
+def _write_labels(store: Store, con, chain: str) -> None:
+    """The labels dataset rewritten by DuckDB (sql/labels/labels_write.sql): the kept rows, then the new
+    derived ones; atomic, so a crash leaves the previous labels file."""
+    path = store.dataset_path("labels", "labels")
+    con.read_parquet(str(path), file_row_number=True).create_view("old_labels", replace=True)
+
+    def write(tmp: str) -> None:
+        con.execute("SET preserve_insertion_order = true")   # the ORDER BY makes the file reproducible
+        con.execute(f"COPY ({_body('labels_write')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
+                    "ROW_GROUP_SIZE 16384, USE_TMP_FILE false)", {"path": tmp, "chain": chain})
+    _atomic_write(path, ".parquet", write)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from costbasis.bitcoin.address import InvalidAddress, address_networks, address_to_script
+from costbasis.bitcoin.address_sql import CHAIN_NETWORK
 from costbasis.bitcoin.schema import NETWORK_CHAIN
 from costbasis.errors import CostbasisError
 from costbasis.labels.dataset import IMPORTED, concat, is_bitcoin_chain, read_labels, write_labels
@@ -24,7 +25,6 @@ from costbasis.store import Store
 from costbasis.text_input import CsvReader
 
 REQUIRED = ("chain", "address", "entity", "label_type")
-CHAIN_NETWORK = {v: k for k, v in NETWORK_CHAIN.items()}
 MAX_LISTED = 20  # invalid rows named in the error message
 
 

@@ -6,6 +6,6 @@
 -- key = hash(script), the compact join key of the stored script ids. tid numbers those transactions.
 CREATE OR REPLACE TEMP TABLE cluster_inputs AS
 WITH t AS (SELECT height, tx_index, row_number() OVER () AS tid FROM cluster_txs WHERE NOT is_coinjoin)
-SELECT hash(i.script) AS key, i.script, i.address, t.tid
+SELECT hash(i.script) AS key, i.script, t.tid
 FROM inputs i JOIN t ON i.height = t.height AND i.tx_index = t.tx_index
 WHERE i.script IS NOT NULL AND i.height BETWEEN $h_lo AND $h_hi;

@@ -1,9 +1,12 @@
 -- reads: clusters_new, xlabels_all
--- returns: rows (script, address, entity, derived_from, conflict, cluster)
+-- creates: common_labels (temp table)
 -- params: none
 -- Labels from common-input clusters: every unlabeled script of a cluster whose labeled members all
 -- belong to one entity gets that entity. Clusters holding several entities are conflicts (often
--- a mislabel or a CoinJoin we did not recognise) and label nothing.
+-- a mislabel or a CoinJoin we did not recognise) and label nothing. A temp table (DuckDB spills
+-- it): an exchange's clusters hold millions of scripts. Columns: script, address, entity,
+-- derived_from, conflict, cluster, ord (the output order).
+CREATE OR REPLACE TEMP TABLE common_labels AS
 WITH labeled AS (
     SELECT c.cluster, l.entity, l.address
     FROM clusters_new c JOIN xlabels_all l ON l.script = c.script
@@ -12,7 +15,7 @@ per_cluster AS (
     SELECT cluster, min(entity) AS entity, count(DISTINCT entity) AS n_entities, min(address) AS derived_from
     FROM labeled GROUP BY cluster
 )
-SELECT c.script, c.address, p.entity, p.derived_from, p.n_entities > 1 AS conflict, c.cluster
+SELECT c.script, c.address, p.entity, p.derived_from, p.n_entities > 1 AS conflict, c.cluster,
+       row_number() OVER (ORDER BY p.entity, c.address, c.script) AS ord
 FROM clusters_new c JOIN per_cluster p ON p.cluster = c.cluster
-ANTI JOIN xlabels_all l ON l.script = c.script
-ORDER BY p.entity, c.address;
+ANTI JOIN xlabels_all l ON l.script = c.script;

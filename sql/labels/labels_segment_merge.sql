@@ -4,8 +4,7 @@
 -- Two adjacent segments of the sweep heuristic as one (views over their files): sweep hits and
 -- spend counts summed per script (and entity), sorted like the per-range files.
 CREATE OR REPLACE TEMP VIEW sweep_merged AS
-SELECT key, script, entity, sum(n_sweeps)::BIGINT AS n_sweeps, min(address) AS address,
-       min(derived_from) AS derived_from
+SELECT key, script, entity, sum(n_sweeps)::BIGINT AS n_sweeps, min(derived_from) AS derived_from
 FROM sweep_parts GROUP BY key, script, entity ORDER BY key, script, entity;
 CREATE OR REPLACE TEMP VIEW spend_merged AS
 SELECT key, script, sum(n_spends)::BIGINT AS n_spends

@@ -1,14 +1,16 @@
 -- reads: sweep_hits, spend_counts, xlabels
--- returns: rows (script, address, entity, derived_from, n_sweeps)
--- params: none
+-- creates: sweep_labels (temp table)
+-- params: $network
 -- Deposit addresses by the sweep heuristic, from the stored segments of every range (views
 -- sweep_hits, sql/labels_sweep_hits.sql, and spend_counts, sql/labels_spend_counts.sql): an input
 -- script of a sweep becomes a deposit address of E when every tx that ever spent from it is a
 -- sweep into E (a script that also pays elsewhere is someone's own wallet, not a deposit address).
--- Counts per range add up: a tx lies in exactly one range.
+-- Counts per range add up: a tx lies in exactly one range. A temp table (DuckDB spills it), not a
+-- result in Python: mainnet exchanges have tens of millions of deposit addresses. Columns: script,
+-- address, entity, derived_from, n_sweeps, ord (the output order).
+CREATE OR REPLACE TEMP TABLE sweep_labels AS
 WITH candidates AS (
-    SELECT key, script, entity, sum(n_sweeps) AS n_sweeps, min(address) AS address,
-           min(derived_from) AS derived_from
+    SELECT key, script, entity, sum(n_sweeps) AS n_sweeps, min(derived_from) AS derived_from
     FROM sweep_hits GROUP BY key, script, entity
 ),
 spends AS (
@@ -16,8 +18,10 @@ spends AS (
     FROM spend_counts s SEMI JOIN candidates c ON c.key = s.key AND c.script = s.script
     GROUP BY s.key, s.script
 )
-SELECT c.script, c.address, c.entity, c.derived_from, c.n_sweeps::BIGINT AS n_sweeps
-FROM candidates c JOIN spends s ON s.key = c.key AND s.script = c.script
-ANTI JOIN xlabels l ON l.script = c.script
-WHERE s.n_spends = c.n_sweeps
-ORDER BY c.entity, c.address;
+SELECT script, address, entity, derived_from, n_sweeps,
+       row_number() OVER (ORDER BY entity, address, script) AS ord
+FROM (SELECT c.script, btc_address(c.script, $network) AS address, c.entity, c.derived_from,
+             c.n_sweeps::BIGINT AS n_sweeps
+      FROM candidates c JOIN spends s ON s.key = c.key AND s.script = c.script
+      ANTI JOIN xlabels l ON l.script = c.script
+      WHERE s.n_spends = c.n_sweeps);

@@ -1,10 +1,10 @@
 -- reads: outputs, xlabels, inputs
--- returns: rows (key, script, entity, n_sweeps, address, derived_from)
+-- returns: rows (key, script, entity, n_sweeps, derived_from)
 -- params: $h_lo, $h_hi
 -- Sweeps of heights [$h_lo, $h_hi] and their input scripts, one segment of the sweep heuristic
 -- (sql/labels_sweep.sql). A sweep is a non-coinbase tx whose every paid output goes to one labeled
 -- exchange E and none of whose inputs is labeled as any exchange. Per (input script, E): the number
--- of such txs, the script's address, the smallest exchange address swept into.
+-- of such txs and the smallest exchange address swept into.
 WITH out_x AS (
     SELECT o.height, o.tx_index, count(*) AS n_x, min(l.entity) AS e_min, max(l.entity) AS e_max,
            min(l.address) AS into_address
@@ -30,7 +30,7 @@ sweeps AS (
 )
 SELECT hash(i.script) AS key, i.script, s.entity,
        count(DISTINCT i.height::BIGINT * 1048576 + i.tx_index)::BIGINT AS n_sweeps,
-       min(i.address) AS address, min(s.into_address) AS derived_from
+       min(s.into_address) AS derived_from
 FROM inputs i JOIN sweeps s ON s.height = i.height AND s.tx_index = i.tx_index
 WHERE i.script IS NOT NULL AND i.height BETWEEN $h_lo AND $h_hi
 GROUP BY i.script, s.entity
