@@ -7,11 +7,18 @@ were derived from. Extra columns of imported files are kept as strings.
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
+import weakref
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
+from costbasis.store.atomic import atomic_write_bytes
 
 LABEL_COLUMNS = pa.schema([
     ("chain", pa.string()),
@@ -114,3 +121,86 @@ def exchange_scripts(store: Store, chain: str | None = None, imported_only: bool
     prev = pa.concat_arrays([pa.array([None], pa.binary()), scripts.slice(0, len(scripts) - 1)])
     first = pc.fill_null(pc.not_equal(scripts, prev), True)
     return t.filter(first).drop_columns(["_rank"])
+
+
+# ---------------------------------------------------------------- exchange labels as a DuckDB view
+
+FINGERPRINTS = ".exchange-fingerprints.json"   # beside labels.parquet: digests per file identity (a cache)
+_PIN = "labels-pin-"
+_pins = itertools.count()
+
+
+def _identity(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _pin(path: Path) -> Path:
+    """A hard link to the labels file as it is now: the view reads this one inode for the whole
+    connection, so a labels import or expand meanwhile (an atomic rename) cannot change what a build
+    reads halfway. Unlinked when the connection goes; pins of dead processes are swept here."""
+    for old in path.parent.glob(f".{_PIN}*"):
+        try:
+            pid = int(old.name[len(_PIN) + 1:].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            old.unlink(missing_ok=True)
+        except (ValueError, PermissionError, OSError):
+            pass
+    pin = path.parent / f".{_PIN}{os.getpid()}-{next(_pins)}"   # no .parquet: not a dataset file
+    pin.unlink(missing_ok=True)
+    os.link(path, pin)
+    return pin
+
+
+def register_exchange_labels(con, store: Store, chain: str | None, imported_only: bool = False) -> tuple[str, int]:
+    """View `xlabels` (script, entity, address, label_type, heuristic) on `con`: the exchange labels of
+    Bitcoin store chain `chain` (see bitcoin_label_chain), one entity per script, as
+    sql/labels/labels_exchange.sql picks it (the rule of exchange_scripts). Returns (fingerprint, rows):
+    the content digest of its (script, entity) pairs, computed once per labels file and cached by the
+    file's identity, so a warm query neither reads the labels into Python nor scans them to check a stamp."""
+    from costbasis.engine.db import hash_probe, register_arrow, sql_text
+
+    path = store.dataset_path("labels", "labels")
+    label_chain = bitcoin_label_chain(store, chain) if path.is_file() else None
+    if path.is_file():
+        try:
+            pin = _pin(path)
+            weakref.finalize(con, pin.unlink, missing_ok=True)
+        except OSError:   # no hard links here: read the file itself
+            pin = path
+        con.read_parquet(str(pin), file_row_number=True).create_view("labels_file", replace=True)
+        ident = _identity(pin)
+    else:
+        register_arrow(con, "labels_file", LABEL_COLUMNS.append(pa.field("file_row_number", pa.int64())).empty_table())
+        ident = None
+    con.execute("CREATE OR REPLACE TEMP TABLE xlabels_args AS SELECT ?::VARCHAR AS chain, ?::BOOLEAN AS imported_only",
+                [label_chain or "", imported_only])
+    con.execute(sql_text("labels_exchange"))
+    if ident is None:
+        return "empty", 0
+    key = f"{label_chain}|{int(imported_only)}|{hash_probe(con)}"
+    cache_path = path.parent / FINGERPRINTS
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    if cache.get("file") != ident:
+        cache = {"file": ident, "digests": {}}
+    hit = cache["digests"].get(key)
+    if hit is None:
+        n, d1, d2 = con.execute(sql_text("labels_exchange_digest")).fetchall()[0]
+        hit = [f"{n}-{d1:016x}{d2:016x}", n]
+        cache["digests"][key] = hit
+        try:
+            atomic_write_bytes(cache_path, json.dumps(cache, sort_keys=True).encode())
+        except OSError:   # a read-only store still answers; the digest is recomputed next time
+            pass
+    return hit[0], int(hit[1])
+
+
+def materialize_exchange_labels(con) -> None:
+    """Turn view `xlabels` into a DuckDB temp table (spilled under the budget, never in Python) for a
+    build that joins it many times; the view's window would run again at every reference."""
+    con.execute("CREATE OR REPLACE TEMP TABLE xlabels_t AS SELECT * FROM xlabels")
+    con.execute("CREATE OR REPLACE TEMP VIEW xlabels AS SELECT * FROM xlabels_t")

@@ -40,12 +40,12 @@ import pyarrow.parquet as pq
 
 from costbasis.bitcoin import address_sql
 from costbasis.bitcoin.schema import TABLES
-from costbasis.engine.db import connect, files_view as register_files, hash_probe, register_arrow, run, sql_text
+from costbasis.engine.db import connect, files_view as register_files, hash_probe, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError, UsageError
-from costbasis.store.digest import CLUSTERS_META, labels_fingerprint
+from costbasis.store.digest import CLUSTERS_META
 from costbasis.labels import unionfind as uf
-from costbasis.labels.dataset import LABEL_COLUMNS, exchange_scripts, read_labels
+from costbasis.labels.dataset import LABEL_COLUMNS, materialize_exchange_labels, read_labels, register_exchange_labels
 from costbasis.store import Store
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
@@ -318,8 +318,8 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         raise UsageError(f"labels expand works on Bitcoin chains only (sweep and common-input heuristics "
                              f"need UTXO inputs); chain {chain} is an EVM chain, import its labels directly")
     con, name = connect(store, chain, "bitcoin", schemas=TABLES)
-    base = exchange_scripts(store, name, imported_only=True)
-    if base.num_rows == 0:
+    base_fp, n_base = register_exchange_labels(con, store, name, imported_only=True)
+    if n_base == 0:
         raise CostbasisError("no imported Bitcoin exchange labels; run `costbasis labels import FILE` first")
     cs = store.chain(name)   # the manifest read the views of `con` came from
     tip = cs.tip()
@@ -340,14 +340,13 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
     probe = hash_probe(con)
     network = address_sql.chain_network(name, cs.meta)
     address_sql.register(con)
-    xl = base.select(["script", "entity", "address"])
     try:
         with cs.derived("clusters").lock() as got_c, cs.derived("sweep").lock() as got_s:
             if not (got_c and got_s):
                 raise CostbasisError(f"another `labels expand` is running on chain {name}; try again when it is done")
             t0 = time.perf_counter()
-            register_arrow(con, "xlabels", xl)
-            sw_state = _sweep(store, con, cs, tip, labels_fingerprint(xl), probe)
+            materialize_exchange_labels(con)
+            sw_state = _sweep(store, con, cs, tip, base_fp, probe)
             sds = cs.derived("sweep")
             register_files(con, "sweep_hits", sds.files(sw_state, "sweep_hits"), SWEEP_HITS)
             register_files(con, "spend_counts", sds.files(sw_state, "spend_counts"), SPEND_COUNTS)
