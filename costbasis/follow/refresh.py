@@ -50,5 +50,7 @@ def _has_prices(store: Store, asset: str = "BTC") -> bool:
 
 
 def _has_labels(store: Store, chain: str, imported_only: bool = False) -> bool:
-    from costbasis.labels.dataset import exchange_scripts
-    return exchange_scripts(store, chain, imported_only=imported_only).num_rows > 0
+    import duckdb
+
+    from costbasis.labels.dataset import register_exchange_labels
+    return register_exchange_labels(duckdb.connect(), store, chain, imported_only=imported_only)[1] > 0

@@ -204,3 +204,25 @@ def materialize_exchange_labels(con) -> None:
     build that joins it many times; the view's window would run again at every reference."""
     con.execute("CREATE OR REPLACE TEMP TABLE xlabels_t AS SELECT * FROM xlabels")
     con.execute("CREATE OR REPLACE TEMP VIEW xlabels AS SELECT * FROM xlabels_t")
+
+
+def rewrite_labels(store: Store, con, sql_name: str, params: dict) -> None:
+    """Replace the labels file with the rows of sql/labels/<sql_name>.sql, which reads view `old_labels`
+    (the current file with file_row_number; empty when there is none): DuckDB writes it straight to
+    the file, so no label set passes through Python; atomic, a crash leaves the previous file."""
+    from costbasis.engine.db import register_arrow, sql_text
+    from costbasis.store.atomic import _atomic_write
+
+    path = store.dataset_path("labels", "labels")
+    if path.is_file():
+        con.read_parquet(str(path), file_row_number=True).create_view("old_labels", replace=True)
+    else:
+        register_arrow(con, "old_labels", LABEL_COLUMNS.append(pa.field("file_row_number", pa.int64())).empty_table())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = sql_text(sql_name).rstrip().rstrip(";")
+
+    def write(tmp: str) -> None:
+        con.execute("SET preserve_insertion_order = true")   # with the ORDER BY: reproducible files
+        con.execute(f"COPY ({body}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, "
+                    "USE_TMP_FILE false)", dict(params, path=tmp))
+    _atomic_write(path, ".parquet", write)

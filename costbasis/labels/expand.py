@@ -45,7 +45,8 @@ from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError, UsageError
 from costbasis.store.digest import CLUSTERS_META
 from costbasis.labels import unionfind as uf
-from costbasis.labels.dataset import LABEL_COLUMNS, materialize_exchange_labels, read_labels, register_exchange_labels
+from costbasis.labels.dataset import (LABEL_COLUMNS, materialize_exchange_labels, read_labels,
+                                      register_exchange_labels, rewrite_labels)
 from costbasis.store import Store
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
@@ -372,20 +373,7 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         if bar:
             bar.stop()
     t0 = time.perf_counter()
-    _write_labels(store, con, name)
+    rewrite_labels(store, con, "labels_write", {"chain": name})   # kept rows, then the new derived ones
     secs["labels_file"] = time.perf_counter() - t0
     return ExpandResult(counts=counts_t, clusters=int(n_clusters), addresses=st["n_ids"],
                         coinjoins_skipped=st["coinjoins"], conflicts=int(conflicts), seconds=secs, store=store, chain=name)
-
-
-def _write_labels(store: Store, con, chain: str) -> None:
-    """The labels dataset rewritten by DuckDB (sql/labels/labels_write.sql): the kept rows, then the new
-    derived ones; atomic, so a crash leaves the previous labels file."""
-    path = store.dataset_path("labels", "labels")
-    con.read_parquet(str(path), file_row_number=True).create_view("old_labels", replace=True)
-
-    def write(tmp: str) -> None:
-        con.execute("SET preserve_insertion_order = true")   # the ORDER BY makes the file reproducible
-        con.execute(f"COPY ({_body('labels_write')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
-                    "ROW_GROUP_SIZE 16384, USE_TMP_FILE false)", {"path": tmp, "chain": chain})
-    _atomic_write(path, ".parquet", write)

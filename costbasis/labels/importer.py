@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -19,8 +20,10 @@ import pyarrow.parquet as pq
 from costbasis.bitcoin.address import InvalidAddress, address_networks, address_to_script
 from costbasis.bitcoin.address_sql import CHAIN_NETWORK
 from costbasis.bitcoin.schema import NETWORK_CHAIN
+from costbasis.engine.budget import open_duckdb
+from costbasis.engine.db import register_arrow
 from costbasis.errors import CostbasisError
-from costbasis.labels.dataset import IMPORTED, concat, is_bitcoin_chain, read_labels, write_labels
+from costbasis.labels.dataset import IMPORTED, conform, is_bitcoin_chain, read_labels, rewrite_labels
 from costbasis.store import Store
 from costbasis.text_input import CsvReader
 
@@ -159,10 +162,6 @@ def read_label_file(path: Path | str, skip_invalid: bool = False) -> tuple[pa.Ta
     return pa.table(arrays), bad
 
 
-def _key(t: pa.Table) -> list[tuple[str, str]]:
-    return list(zip(t["chain"].to_pylist(), pc.utf8_lower(t["address"]).to_pylist()))
-
-
 def import_labels(store: Store, path: Path | str, skip_invalid: bool = False) -> ImportResult:
     """Validate `path` and merge it into the stored labels.
 
@@ -175,17 +174,15 @@ def import_labels(store: Store, path: Path | str, skip_invalid: bool = False) ->
     last = {k: i for i, k in enumerate(keys)}
     if len(last) != len(keys):
         new = new.take(sorted(last.values()))
-    old = read_labels(store)
-    if old.num_rows:
-        labeled = set(_key(new))
-        keep = [k not in labeled for k in _key(old)]
-        old = old.filter(pa.array(keep, pa.bool_()))
-    merged = concat([old, new])
-    write_labels(store, merged)
+    # the merge runs in DuckDB over the stored file: labels expand leaves tens of millions of rows there
+    con = open_duckdb(store.root)
+    register_arrow(con, "new_labels", conform(new).append_column("_row", pa.array(np.arange(new.num_rows))))
+    rewrite_labels(store, con, "labels_import_merge", {})
     by_chain: dict[str, int] = {}
     for c in new["chain"].to_pylist():
         by_chain[c] = by_chain.get(c, 0) + 1
-    return ImportResult(imported=new.num_rows, skipped=bad, total_labels=merged.num_rows, by_chain=by_chain)
+    total = pq.read_metadata(store.dataset_path("labels", "labels")).num_rows
+    return ImportResult(imported=new.num_rows, skipped=bad, total_labels=total, by_chain=by_chain)
 
 
 def list_labels(store: Store, entity: str | None = None, chain: str | None = None,
