@@ -99,7 +99,7 @@ def write_store(root: Path, btime, c_h, value, s_h, last_block: int, chunk: int 
             n = b - a
             outputs = pa.table({"height": ch[a:b], "tx_index": np.zeros(n, np.int32), "txid": pa.nulls(n, pa.string()),
                                 "vout": np.arange(n, dtype=np.int32), "value": val[a:b],
-                                "script_type": pa.nulls(n, pa.string()), "address": pa.nulls(n, pa.string()),
+                                "script_type": pa.nulls(n, pa.string()),
                                 "script": pa.nulls(n, pa.binary()), "is_coinbase": np.zeros(n, bool),
                                 "spendable": np.ones(n, bool)}, schema=OUTPUTS)
             fa, fb = np.searchsorted(fs, lo), np.searchsorted(fs, hi, side="right")

@@ -255,14 +255,14 @@ def _round(rng, pool: Pool, r0: int, r1: int, tpb: int, n_scripts: int, n_exchan
     outputs = pa.table({
         "height": o_h.astype(np.int32), "tx_index": o_i.astype(np.int32), "txid": o_txid,
         "vout": o_vout.astype(np.int32), "value": o_val, "script_type": pa.array(["p2wpkh"] * len(o_h)),
-        "address": pa.nulls(len(o_h), pa.string()), "script": scripts_array(o_script),
+        "script": scripts_array(o_script),
         "is_coinbase": o_i == 0, "spendable": np.ones(len(o_h), bool)}, schema=OUTPUTS)
     inputs = pa.table({
         "height": tx_h[in_tx].astype(np.int32), "tx_index": tx_i[in_tx].astype(np.int32),
-        "txid": txid.take(pa.array(in_tx)), "vin": in_vin.astype(np.int32), "prev_txid": txids(coin["gtx"]),
+        "vin": in_vin.astype(np.int32), "prev_txid": txids(coin["gtx"]),
         "prev_vout": coin["vout"].astype(np.int32), "created_height": coin["height"].astype(np.int32),
         "value": coin["value"], "script_type": pa.array(["p2wpkh"] * len(in_tx)),
-        "address": pa.nulls(len(in_tx), pa.string()), "script": scripts_array(coin["script"]),
+        "script": scripts_array(coin["script"]),
         "is_coinbase": np.zeros(len(in_tx), bool)}, schema=INPUTS)
     return outputs, inputs
 

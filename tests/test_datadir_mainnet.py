@@ -8,6 +8,7 @@ from collections import defaultdict
 import pyarrow.compute as pc
 import pytest
 
+from costbasis.bitcoin.bulk_address import types_and_addresses
 from costbasis.store import Store
 
 pytestmark = pytest.mark.usefixtures("mainnet_store")
@@ -54,12 +55,15 @@ def test_block_170_spends_block_9_coinbase(mainnet_store):
     ins = _table(mainnet_store, "inputs").filter(pc.equal(_table(mainnet_store, "inputs")["height"], 170)).to_pylist()
     assert len(ins) == 1
     i = ins[0]
-    assert (i["txid"], i["prev_txid"], i["prev_vout"]) == (TX_170, BLOCK_9_COINBASE, 0)
+    assert (i["prev_txid"], i["prev_vout"]) == (BLOCK_9_COINBASE, 0)
     assert (i["created_height"], i["value"], i["is_coinbase"], i["script_type"]) == (9, 50 * BTC, True, "p2pk")
     outs = _table(mainnet_store, "outputs")
     tx = sorted(outs.filter(pc.equal(outs["txid"], TX_170)).to_pylist(), key=lambda r: r["vout"])
+    # the input's tx is (height, tx_index) in both tables (inputs store no txid)
+    assert {(o["height"], o["tx_index"]) for o in tx} == {(i["height"], i["tx_index"])}
     assert [o["value"] for o in tx] == [10 * BTC, 40 * BTC]
-    assert all(o["script_type"] == "p2pk" and o["address"] is None and o["spendable"] for o in tx)
+    assert all(o["script_type"] == "p2pk" and o["spendable"] for o in tx)
+    assert types_and_addresses([o["script"] for o in tx], "main")[1].null_count == 2   # p2pk: no address form
     # the 40 BTC change goes back to the key that received block 9's coinbase
     assert tx[1]["script"] == i["script"]
     blk = [b for b in _table(mainnet_store, "blocks").to_pylist() if b["height"] == 170][0]

@@ -24,7 +24,7 @@ from costbasis.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_MB = 256
 OVERHEAD_MB = 320   # interpreter + libraries; labels expand peaked at 541-557 MB under 256MB on the real-spend chain
-DAYS, TPB = 12, 300            # 518,400 txs, ~1.2 M inputs, ~1.4 M outputs: ~110 MB of Parquet
+DAYS, TPB = 14, 300            # 604,800 txs, ~1.4 M inputs, ~1.6 M outputs: ~120 MB of Parquet, ~415 MB in memory
 CUT_BLOCKS = 288               # the last two days arrive after the first build (the extension)
 WRAPPER = ("import json, resource, subprocess, sys\n"
            "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"

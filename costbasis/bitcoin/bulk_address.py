@@ -173,6 +173,15 @@ def _segwit(d, p, n, hrp, hrp_state, poly, charset, out, o):
     return q - o
 
 
+@njit(nogil=True, cache=True)
+def _classify(data, offsets, types_out, unspendable):
+    for r in range(offsets.size - 1):
+        p = offsets[r]
+        ln = offsets[r + 1] - p
+        types_out[r] = classify_one(data, p, ln)
+        unspendable[r] = (ln > 0 and data[p] == 0x6A) or ln > MAX_SCRIPT_SIZE
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _encode(data, offsets, pkh, sh, hrp, hrp_state, poly, charset, b58, types_out, unspendable, addr_off, valid):
     n = offsets.size - 1
@@ -271,4 +280,15 @@ def types_and_addresses(scripts, network: str) -> tuple[pa.Array, pa.Array, np.n
     return types, string_array(addr, addr_off, valid), unspendable
 
 
-__all__ = ["types_and_addresses", "string_array", "binary_buffers", "classify_one", "MAX_SCRIPT_SIZE"]
+def script_types(scripts) -> tuple[pa.Array, np.ndarray]:
+    """(script_type string array, unspendable bool mask): types_and_addresses without the addresses
+    (what ingest stores; addresses are formatted where they are shown)."""
+    data, offs = binary_buffers(scripts)
+    n = offs.size - 1
+    codes = np.empty(n, np.int8)
+    unspendable = np.empty(n, np.bool_)
+    _classify(data if data.size else np.zeros(1, np.uint8), offs, codes, unspendable)
+    return _TYPE_NAMES.take(pa.array(codes, pa.int8())), unspendable
+
+
+__all__ = ["types_and_addresses", "script_types", "string_array", "binary_buffers", "classify_one", "MAX_SCRIPT_SIZE"]

@@ -539,8 +539,8 @@ def parse_blocks(raws: list[bytes], undos: list[bytes | None], heights: list[int
     sdata = _gather(buf, out_soff, out_slen, soff)
     outputs = {"height": o_h, "tx_index": o_ti, "txid": _fixed(_hex_rows(txids, o_tx, _HEX), O, 64),
                "vout": o_vout, "value": out_val, "script": _binary(sdata, soff), "is_coinbase": o_cb}
-    inputs = {"height": i_h, "tx_index": i_ti, "txid": _fixed(_hex_rows(txids, i_tx, _HEX), C, 64),
-              "vin": i_vin, "prev_txid": _fixed(_hex_at(buf, in_prev[i_sel], _HEX), C, 64),
+    inputs = {"height": i_h, "tx_index": i_ti, "vin": i_vin,   # no txid: outputs.txid at (height, tx_index)
+              "prev_txid": _fixed(_hex_at(buf, in_prev[i_sel], _HEX), C, 64),
               "prev_vout": in_vout[i_sel].astype(np.int32), "created_height": coin_h.astype(np.int32),
               "value": coin_val, "script": _binary(sbuf, coin_soff), "is_coinbase": coin_cb}
     hashes = _hex_rows(bhash, np.arange(nb, dtype=np.int64), _HEX)

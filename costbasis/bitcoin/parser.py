@@ -132,7 +132,7 @@ class BlockColumns:
         self.blocks = {k: [] for k in ("height", "hash", "prev_hash", "time", "median_time", "tx_count",
                                        "size", "weight", "fees")}
         self.outputs = {k: [] for k in ("height", "tx_index", "txid", "vout", "value", "script", "is_coinbase")}
-        self.inputs = {k: [] for k in ("height", "tx_index", "txid", "vin", "prev_txid", "prev_vout",
+        self.inputs = {k: [] for k in ("height", "tx_index", "vin", "prev_txid", "prev_vout",
                                        "created_height", "value", "script", "is_coinbase")}
         self.tx_count = 0
 
@@ -161,8 +161,8 @@ def _parse_block(raw, height, undo, cols, median_time):
     o_h, o_ti, o_txid, o_vout, o_val, o_scr, o_cb = (o["height"], o["tx_index"], o["txid"], o["vout"], o["value"],
                                                       o["script"], o["is_coinbase"])
     ins = cols.inputs
-    i_h, i_ti, i_txid, i_vin, i_ptx, i_pv, i_ch, i_val, i_scr, i_cb = (
-        ins["height"], ins["tx_index"], ins["txid"], ins["vin"], ins["prev_txid"], ins["prev_vout"],
+    i_h, i_ti, i_vin, i_ptx, i_pv, i_ch, i_val, i_scr, i_cb = (
+        ins["height"], ins["tx_index"], ins["vin"], ins["prev_txid"], ins["prev_vout"],
         ins["created_height"], ins["value"], ins["script"], ins["is_coinbase"])
 
     i = 80
@@ -263,7 +263,6 @@ def _parse_block(raw, height, undo, cols, median_time):
             in_sum += val
         i_h.extend([height] * nin)
         i_ti.extend([t] * nin)
-        i_txid.extend([txid] * nin)
         i_vin.extend(range(nin))
         fees += in_sum - out_sum
     if i != n:

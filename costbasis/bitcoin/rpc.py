@@ -207,7 +207,7 @@ def _block_rows(b: dict, height: int, bb: BatchBuilder) -> int:
                                      f"Bitcoin Core >= 25 needed, or undo data pruned)")
             v = btc_to_sats(p["value"])
             in_sum += v
-            bb.add_input(height, t, txid, k, i["txid"], i["vout"], p["height"], v,
+            bb.add_input(height, t, k, i["txid"], i["vout"], p["height"], v,
                          bytes.fromhex(p["scriptPubKey"]["hex"]), bool(p["generated"]))
         fees += in_sum - out_sum
     bb.add_block(height, b["hash"], b.get("previousblockhash", ZERO_HASH), b["time"], b["mediantime"], len(txs),

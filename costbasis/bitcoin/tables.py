@@ -2,8 +2,8 @@
 
 Sources provide only what they read (heights, txids, values, raw scripts, the spent
 coin's creation height from undo data or `prevout`); everything derived from those
-— script type, address, spendable flag, subsidy, coin_flows — is computed here so
-both sources give identical rows.
+— script type, spendable flag, subsidy, coin_flows — is computed here so both sources
+give identical rows. Addresses are not stored (schema.py): formatted where shown.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from costbasis.bitcoin.source import BlockBatch
 
 
 
-def types_and_addresses_py(scripts, network: str) -> tuple[pa.Array, pa.Array, np.ndarray]:
+def types_and_addresses_py(scripts, network: str | None) -> tuple[pa.Array, pa.Array | None, np.ndarray]:
     """Plain-Python bulk_address.types_and_addresses (the fallback without numba / libcrypto): same values,
-    ~10 µs a distinct script instead of ~0.1 µs a row."""
+    ~10 µs a distinct script instead of ~0.1 µs a row. network None: types only (addresses None)."""
     if isinstance(scripts, (pa.Array, pa.ChunkedArray)):
         scripts = scripts.to_pylist()
     seen: dict[bytes, tuple] = {}
@@ -33,23 +33,30 @@ def types_and_addresses_py(scripts, network: str) -> tuple[pa.Array, pa.Array, n
         r = seen.get(s)
         if r is None:
             t = classify(s)
-            r = seen[s] = (t, script_to_address(t, s, network) if t in ADDRESS_TYPES else None)
+            r = seen[s] = (t, script_to_address(t, s, network) if network and t in ADDRESS_TYPES else None)
         types.append(r[0])
         addrs.append(r[1])
     unspendable = np.fromiter(((len(s) > 0 and s[0] == 0x6A) or len(s) > MAX_SCRIPT_SIZE for s in scripts),
                               dtype=bool, count=len(scripts))
-    return pa.array(types, pa.string()), pa.array(addrs, pa.string()), unspendable
+    return pa.array(types, pa.string()), pa.array(addrs, pa.string()) if network else None, unspendable
+
+
+def script_types_py(scripts) -> tuple[pa.Array, np.ndarray]:
+    """Plain-Python bulk_address.script_types."""
+    types, _, unspendable = types_and_addresses_py(scripts, None)
+    return types, unspendable
 
 
 try:  # numba kernels, ~0.1 µs a row
-    from costbasis.bitcoin.bulk_address import types_and_addresses
+    from costbasis.bitcoin.bulk_address import script_types, types_and_addresses
 except Exception:  # pragma: no cover - no numba, no usable libcrypto, or numba cannot set up its cache
     types_and_addresses = types_and_addresses_py
+    script_types = script_types_py
 
 # Columns a source supplies; the rest of each schema is derived here.
 BLOCK_COLS = ("height", "hash", "prev_hash", "time", "median_time", "tx_count", "size", "weight", "fees")
 OUTPUT_COLS = ("height", "tx_index", "txid", "vout", "value", "script", "is_coinbase")
-INPUT_COLS = ("height", "tx_index", "txid", "vin", "prev_txid", "prev_vout", "created_height", "value",
+INPUT_COLS = ("height", "tx_index", "vin", "prev_txid", "prev_vout", "created_height", "value",
               "script", "is_coinbase")
 
 
@@ -94,17 +101,17 @@ def blocks_table(cols: dict, network: str) -> pa.Table:
 def outputs_table(cols: dict, network: str, cache: ScriptCache | None = None) -> pa.Table:
     scripts = _arr(cols["script"], pa.binary())
     # Unspendable: OP_RETURN or oversize scripts (never in the UTXO set) and the genesis output.
-    types, addrs, unspendable = types_and_addresses(scripts, network)
+    types, unspendable = script_types(scripts)
     height = np.asarray(cols["height"], dtype=np.int32)
     spendable = ~unspendable & (height != 0)
-    data = dict(cols, script=scripts, script_type=types, address=addrs, spendable=spendable)
+    data = dict(cols, script=scripts, script_type=types, spendable=spendable)
     return pa.table({f.name: _arr(data[f.name], f.type) for f in schema.OUTPUTS}, schema=schema.OUTPUTS)
 
 
 def inputs_table(cols: dict, network: str, cache: ScriptCache | None = None) -> pa.Table:
     scripts = _arr(cols["script"], pa.binary())
-    types, addrs, _ = types_and_addresses(scripts, network)
-    data = dict(cols, script=scripts, script_type=types, address=addrs)
+    types, _ = script_types(scripts)
+    data = dict(cols, script=scripts, script_type=types)
     return pa.table({f.name: _arr(data[f.name], f.type) for f in schema.INPUTS}, schema=schema.INPUTS)
 
 
@@ -163,9 +170,9 @@ class BatchBuilder:
         for k, v in zip(OUTPUT_COLS, (height, tx_index, txid, vout, value, script, is_coinbase)):
             self.outputs[k].append(v)
 
-    def add_input(self, height: int, tx_index: int, txid: str, vin: int, prev_txid: str, prev_vout: int,
+    def add_input(self, height: int, tx_index: int, vin: int, prev_txid: str, prev_vout: int,
                   created_height: int, value: int, script: bytes, is_coinbase: bool) -> None:
-        for k, v in zip(INPUT_COLS, (height, tx_index, txid, vin, prev_txid, prev_vout, created_height, value,
+        for k, v in zip(INPUT_COLS, (height, tx_index, vin, prev_txid, prev_vout, created_height, value,
                                      script, is_coinbase)):
             self.inputs[k].append(v)
 

@@ -74,7 +74,13 @@ def register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -
 
 def register_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema | None) -> None:
     if files:
-        con.read_parquet([str(f) for f in files]).create_view(name, replace=True)
+        rel = con.read_parquet([str(f) for f in files])
+        if schema is not None and not set(rel.columns) <= set(schema.names):
+            # the first file is of an older store format with columns since dropped (bitcoin/schema.py
+            # LEGACY_COLUMNS): DuckDB binds the first file's columns and matches the others by name, so
+            # the view takes only the schema's and old and new files read together
+            rel = rel.select(", ".join(f'"{c}"' for c in schema.names if c in rel.columns))
+        rel.create_view(name, replace=True)
     elif schema is not None:
         register_arrow(con, name, schema.empty_table())
 

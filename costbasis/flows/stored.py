@@ -4,7 +4,8 @@ A DerivedSet (costbasis/store/derived.py) at `<cache>/<chain>/_derived/flows/`: 
 table, one segment file per height range (the same ranges for every table):
 - `exchange_txs`    one row per (tx, exchange entity, direction), sql/flows_exchange_txs.sql;
 - `deposit_sources` per deposit candidate (exchange inflow tx with no exchange input): the source
-                    wallet's balance just before the tx, its size and address (sql/whales_source_*.sql);
+                    wallet's balance just before the tx, its size and address (sql/whales_source_*.sql;
+                    the address formatted from the key script, sql/whales_key_addresses.sql);
 - `deposit_coins`   the deposited coins per (tx, created height), for age bands and cost basis;
 - `balance_deltas`  per script, the change of its balance over the segment's blocks (key = a 64-bit
                     hash of the script, computed once by DuckDB; the script kept beside it, so a
@@ -67,6 +68,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from costbasis.bitcoin import address_sql
 from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import index_ok, member_balances, write_index
@@ -200,12 +202,14 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
 
 
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
-                out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None) -> None:
+                out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None,
+                network: str = "main") -> None:
     """Write the five segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
 
-    Needs the chain views, `xlabels` and `clusters`. `base_indexes`: the balance indexes of the
-    segments of every block before h_from (none: h_from must be 0); only blocks [h_from, h_to] are
-    read, and of the stored balances only the new deposits' wallets' members (binary searches).
+    Needs the chain views, `xlabels` and `clusters`; `network` formats the source wallets' addresses.
+    `base_indexes`: the balance indexes of the segments of every block before h_from (none: h_from
+    must be 0); only blocks [h_from, h_to] are read, and of the stored balances only the new deposits'
+    wallets' members (binary searches).
     """
     if not base_indexes and h_from != 0:
         raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
@@ -221,7 +225,7 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     _exchange_txs(con, h_from, h_to)
     _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamps["exchange_txs"])
     lap("exchange_txs")
-    _source_keys(con, p, base_indexes)
+    _source_keys(con, p, base_indexes, network)
     lap("source_keys")
     _write_sources(con, p, out[SOURCES], stamps[SOURCES])
     lap("source_balances")
@@ -249,11 +253,13 @@ def _coins_query(con, p: dict) -> str:
     return _query(con, "whales_deposit_coins", p)
 
 
-def _source_keys(con, p: dict, base_indexes: list[Path]) -> None:
-    """Temp tables dep_keys, dep_members and member_base (the wallets' balances before p["h_from"])
-    for the deposit candidates of temp table exchange_txs."""
+def _source_keys(con, p: dict, base_indexes: list[Path], network: str) -> None:
+    """Temp tables dep_keys, dep_key_addr (the keys' display addresses), dep_members and member_base
+    (the wallets' balances before p["h_from"]) for the deposit candidates of temp table exchange_txs."""
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
+    address_sql.register(con)
+    con.execute(sql_text("whales_key_addresses"), {"network": network})
     con.execute(sql_text("whales_source_members"))
     register_arrow(con, "member_base", member_balances(con, base_indexes))
 
@@ -263,11 +269,11 @@ def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
 
 
 def _drop_source_keys(con) -> None:
-    con.execute("DROP TABLE dep_keys; DROP TABLE dep_members; DROP VIEW member_base")
+    con.execute("DROP TABLE dep_keys; DROP TABLE dep_key_addr; DROP TABLE dep_members; DROP VIEW member_base")
     con.unregister("__arrow_member_base")
 
 
-def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict) -> None:
+def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str) -> None:
     """New clusters: only deposit_sources depends on them, so only its segments are rewritten (names put
     in `files`), per stored range, from that range's stored exchange txs, its blocks' deposit inputs and
     members' events, and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
@@ -277,7 +283,7 @@ def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, ste
         p = {"h_from": lo, "h_to": hi}
         con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($f)",
                     {"f": str(ds.path / files["exchange_txs"][i])})
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]])
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
         out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
         _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES, lab))
         files[SOURCES][i] = out.name
@@ -312,7 +318,7 @@ def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
     return n_changed <= LABEL_REDO_MAX * n_all
 
 
-def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict,
+def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str,
                  sources: bool = True) -> list[str] | None:
     """New labels: per stored range, its exchange txs under the new labels (one pass over the range, as
     finding the txs that touch a changed script would take); a range where none changed keeps its files.
@@ -351,7 +357,7 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
                     f"({cand.format('xt_new')} EXCEPT {cand.format('read_parquet($f)')}) a USING (height, tx_index)",
                     {"f": old["exchange_txs"]})
         p = {"h_from": lo, "h_to": hi}
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]])   # the new candidates' wallets only
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)   # the new candidates' wallets only
         out = _names(ds, gen, i)
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
@@ -372,18 +378,19 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
     return seg_labels
 
 
-def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict) -> dict | None:
+def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict,
+          network: str) -> dict | None:
     """The stored segments brought to new labels and/or clusters, committed once (kill -9: redone next
     call); None when a rebuild is due instead."""
     files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)}
     seg_labels = _seg_labels(state)
     if relabel:
-        seg_labels = _redo_labels(con, ds, state, want, files, steps, sources=not sources)
+        seg_labels = _redo_labels(con, ds, state, want, files, steps, network, sources=not sources)
         if seg_labels is None:
             return None
         files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
     if sources:
-        _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps)
+        _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps, network)
     new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
     return ds.commit(dict(new_state, **want, seg_labels=seg_labels, gen=_next_gen(ds, state)), lists=files,
                      keep_previous=True)
@@ -464,6 +471,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
           h_to: int, steps: dict) -> dict:
     """Extend `state` (None: from scratch) to height h_to, one committed step at a time."""
     cs = store.chain(chain)
+    network = address_sql.chain_network(chain, cs.meta)
     segs = [tuple(s) for s in state["segments"]] if state else []
     seg_labels = _seg_labels(state) if state else []
     files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)} if state else {t: [] for t in FILES}
@@ -475,7 +483,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     while h <= h_to:
         hi = min(h + STEP_BLOCKS - 1, h_to)
         out = _names(ds, gen, 0)
-        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps)
+        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps, network)
         segs.append((h, hi))
         seg_labels.append(want["labels"])
         for t in FILES:
@@ -561,7 +569,8 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
         try:
             with spark_hooks.flows_build(store, chain, xlabels):
                 if relabel or sources:
-                    state = _redo(con, ds, state, want, relabel, sources, steps)
+                    state = _redo(con, ds, state, want, relabel, sources, steps,
+                                  address_sql.chain_network(chain, cs.meta))
                 ok = on_chain and state is not None and _inputs(state) == want
                 if not ok or state["height"] < tip[0]:
                     state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
@@ -581,12 +590,12 @@ def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
 
 
 def _register_clusters(store: Store, con, chain: str) -> None:
-    """View `clusters` over clusters/<chain>.parquet (read by DuckDB as it joins, never whole into Arrow)."""
+    """View `clusters` (script, cluster) over clusters/<chain>.parquet (read by DuckDB as it joins, never
+    whole into Arrow; its address column, if any, is not needed: addresses are formatted from scripts)."""
     path = store.dataset_path("clusters", chain)
-    schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
+    schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])
     if path.is_file():
-        con.read_parquet(str(path)).select("script, cluster::BIGINT AS cluster, address::VARCHAR AS address") \
-            .create_view("clusters", replace=True)
+        con.read_parquet(str(path)).select("script, cluster::BIGINT AS cluster").create_view("clusters", replace=True)
     else:
         register_arrow(con, "clusters", schema.empty_table())
 

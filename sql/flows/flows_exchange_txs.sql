@@ -7,6 +7,7 @@
 -- so a transfer between two of E's addresses (inputs and outputs both E's) is neither.
 -- Coinbase outputs are new coins, not a transfer from anyone: never a flow.
 -- from_exchange: some input of the tx belongs to any labeled exchange (for whale deposits).
+-- inputs carry no txid (bitcoin/schema.py): an outflow tx's txid is its outputs' (same height, tx_index).
 CREATE OR REPLACE TEMP TABLE exchange_txs AS
 WITH out_x AS (
     SELECT o.height, o.tx_index, any_value(o.txid) AS txid, l.entity, sum(o.value) AS value
@@ -15,7 +16,7 @@ WITH out_x AS (
     GROUP BY o.height, o.tx_index, l.entity
 ),
 in_x AS (
-    SELECT DISTINCT i.height, i.tx_index, i.txid, l.entity
+    SELECT DISTINCT i.height, i.tx_index, l.entity
     FROM inputs i JOIN xlabels l ON i.script = l.script
     WHERE i.height BETWEEN $h_lo AND $h_hi
 ),
@@ -23,7 +24,7 @@ funded_tx AS (
     SELECT DISTINCT height, tx_index FROM in_x
 ),
 funded_total AS (
-    SELECT o.height, o.tx_index, sum(o.value) AS total
+    SELECT o.height, o.tx_index, any_value(o.txid) AS txid, sum(o.value) AS total
     FROM outputs o SEMI JOIN funded_tx f ON o.height = f.height AND o.tx_index = f.tx_index
     WHERE o.height BETWEEN $h_lo AND $h_hi
     GROUP BY o.height, o.tx_index
@@ -36,7 +37,7 @@ inflow AS (
     LEFT JOIN funded_tx f ON f.height = o.height AND f.tx_index = o.tx_index
 ),
 outflow AS (
-    SELECT i.height, i.tx_index, i.txid, i.entity, 'out' AS direction,
+    SELECT i.height, i.tx_index, t.txid, i.entity, 'out' AS direction,
            t.total - coalesce(o.value, 0) AS value, true AS from_exchange
     FROM in_x i
     JOIN funded_total t ON t.height = i.height AND t.tx_index = i.tx_index

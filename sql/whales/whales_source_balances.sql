@@ -1,4 +1,4 @@
--- reads: dep_keys, dep_members, member_base, outputs, inputs
+-- reads: dep_keys, dep_key_addr, dep_members, member_base, outputs, inputs
 -- returns: rows (height, tx_index, balance, cluster_size, source_cluster)
 -- params: $h_from, $h_to
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
@@ -11,7 +11,9 @@
 -- summed over the deposit's wallets. Only the new blocks are read, joined only against the members
 -- of the wallets that deposit, so extending the stored tables costs time in proportion to the new
 -- blocks and the depositing wallets, not the chain.
--- Also the total size of the source wallets and the address of the smallest key (the display name).
+-- Also the total size of the source wallets and the address of the smallest key with an address (the
+-- display name; temp table dep_key_addr (key, address): each key script's address, formatted in bulk by
+-- costbasis/flows/stored.py, null for a script that has none).
 WITH members AS (SELECT kid, script FROM dep_members),
 events AS (
     SELECT m.kid, o.height::BIGINT * 1048576 + o.tx_index AS pos, o.value AS delta
@@ -26,8 +28,9 @@ events AS (
 -- sum at a deposit row is its wallet's change over the events strictly before it (the common
 -- DuckDB/Spark subset of an ASOF join, which Spark has not)
 timeline AS (
-    SELECT height, tx_index, key, n, address, kid, height::BIGINT * 1048576 + tx_index AS pos, 0 AS ord, 0 AS delta
-    FROM dep_keys
+    SELECT k.height, k.tx_index, k.key, k.n, a.address, k.kid, k.height::BIGINT * 1048576 + k.tx_index AS pos,
+           0 AS ord, 0 AS delta
+    FROM dep_keys k LEFT JOIN dep_key_addr a ON a.key = k.key
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, NULL, kid, pos, 1 AS ord, delta FROM events
 ),

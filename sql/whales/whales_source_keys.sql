@@ -6,18 +6,20 @@
 -- A wallet is the common-input cluster of an input script (table `clusters`; key = its smallest
 -- script, n = its size) or, for an unclustered script, the script alone (n = 1).
 -- Only the clusters the deposits touch are read, so no window runs over the whole clusters table.
+-- A wallet's display address is its key script's, formatted by costbasis/flows/stored.py from the
+-- keys of this table (the store keeps scripts, not addresses): temp table dep_key_addr.
 CREATE OR REPLACE TEMP TABLE dep_keys AS
 WITH dep_tx AS (
     SELECT DISTINCT height, tx_index FROM exchange_txs
     WHERE direction = 'in' AND NOT from_exchange AND height BETWEEN $h_from AND $h_to
 ),
 dep_in AS (
-    SELECT i.height, i.tx_index, i.script, i.address
+    SELECT i.height, i.tx_index, i.script
     FROM inputs i SEMI JOIN dep_tx d ON i.height = d.height AND i.tx_index = d.tx_index
     WHERE i.height BETWEEN $h_from AND $h_to AND i.script IS NOT NULL
 ),
 in_cluster AS (
-    SELECT d.height, d.tx_index, d.script, d.address, c.cluster
+    SELECT d.height, d.tx_index, d.script, c.cluster
     FROM dep_in d LEFT JOIN clusters c ON c.script = d.script
 ),
 touched AS (
@@ -32,14 +34,6 @@ keys AS (
 ),
 key_ids AS (
     SELECT key, row_number() OVER (ORDER BY key) AS kid FROM (SELECT DISTINCT key FROM keys)
-),
--- a wallet's display address: its key script's address (from clusters, else from the inputs)
-key_addr AS (
-    SELECT key, coalesce(any_value(c.address), any_value(d.address)) AS address
-    FROM key_ids k
-    LEFT JOIN clusters c ON c.script = k.key
-    LEFT JOIN dep_in d ON d.script = k.key
-    GROUP BY key
 )
-SELECT k.height, k.tx_index, k.key, k.cluster, k.n, i.kid, a.address
-FROM keys k JOIN key_ids i ON i.key = k.key JOIN key_addr a ON a.key = k.key;
+SELECT k.height, k.tx_index, k.key, k.cluster, k.n, i.kid
+FROM keys k JOIN key_ids i ON i.key = k.key;

@@ -42,10 +42,9 @@ class _Flows:
         path = store.dataset_path("clusters", chain)
         if path.is_file():
             df = self.spark.read.parquet(session.file_url(store.root, path, self.spark)) \
-                .selectExpr("script", "CAST(cluster AS BIGINT) AS cluster", "CAST(address AS STRING) AS address")
+                .selectExpr("script", "CAST(cluster AS BIGINT) AS cluster")
         else:
-            df = self.spark.sql("SELECT CAST(NULL AS BINARY) AS script, CAST(NULL AS BIGINT) AS cluster, "
-                                "CAST(NULL AS STRING) AS address WHERE false")
+            df = self.spark.sql("SELECT CAST(NULL AS BINARY) AS script, CAST(NULL AS BIGINT) AS cluster WHERE false")
         df.createOrReplaceTempView("clusters")
         self.tables = {}
         self.duck = []   # DuckDB temp tables of Spark results (dropped at the end of the build)

@@ -88,6 +88,9 @@ def register_chain(spark, store_root: Path, cs, schemas: dict[str, pa.Schema] | 
         files = cs.files(t)
         if files:
             df = spark.read.parquet(*[file_url(store_root, f, spark) for f in files])
+            keep = [c for c in (schemas or {}).get(t, pa.schema([])).names if c in df.columns]
+            if keep and set(df.columns) - set(keep):   # older-format files' dropped columns (bitcoin/schema.py)
+                df = df.select(*keep)
         else:
             df = arrow_df(spark, (schemas or {})[t].empty_table(), store_root)
         df.createOrReplaceTempView(t)
