@@ -16,7 +16,7 @@ from support.flows_chain import flow_chain
 from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow
 from costbasis.flows import stored
-from costbasis.labels.dataset import exchange_scripts
+from costbasis.labels.dataset import exchange_scripts, xlabels_fingerprint
 from costbasis.store import Store
 
 CHAIN = "bitcoin-regtest"
@@ -39,7 +39,7 @@ def _labels(store: Store) -> pa.Table:
 def _build(store: Store, xl: pa.Table) -> stored.FlowTables:
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     register_arrow(con, "xlabels", xl)
-    return stored.flow_tables(store, con, CHAIN, xl)
+    return stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
 
 
 def _rows(ft: stored.FlowTables) -> dict:

@@ -103,7 +103,8 @@ def test_follow_bitcoin_grows_reorgs_and_survives_a_node_restart(chains, served,
     import_prices(cache, tmp_path)
     # an exchange label on an address paid in the chain: flow/whale tables are kept current too
     out = Store(chains / "store-a").chain(CHAIN).files("outputs")
-    addr = next(x for x in pq.read_table(out[-1])["address"].to_pylist() if x)
+    from costbasis.bitcoin.bulk_address import types_and_addresses
+    addr = next(x for x in types_and_addresses(pq.read_table(out[-1])["script"], "regtest")[1].to_pylist() if x)
     (tmp_path / "labels.csv").write_text(f"chain,address,entity,label_type\n{CHAIN},{addr},ExA,exchange\n")
     r = run_cli("labels", "import", str(tmp_path / "labels.csv"), cache=cache)
     assert r.returncode == 0 and "imported 1 labels" in r.stdout, r.stdout + r.stderr

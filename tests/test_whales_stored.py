@@ -16,6 +16,7 @@ from costbasis.dates import day_start
 from costbasis.store.digest import clusters_fingerprint
 from costbasis.flows.context import open_flows
 from costbasis.flows.whales import whale_deposits
+from costbasis.labels.dataset import xlabels_fingerprint
 from costbasis.store import Store
 
 CHAIN = "bitcoin-regtest"
@@ -92,7 +93,7 @@ def test_rollback_rebuilds_and_regrowth_extends(chain, tmp_path):
     cs = store.chain(CHAIN)
     cs.commit(cut + 1, tip[0], removed, tip[1], hashes, {t: cs.key_column(t) for t in removed})
     con, _ = open_flows(store, CHAIN)
-    ft = stored.flow_tables(store, con, CHAIN, stored_xlabels(store))
+    ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
     assert ft.action == "fresh"   # open_flows above extended and stored them
     assert (_state(store)["height"], _state(store)["hash"]) == tip
     assert _tables(store) == full
@@ -121,8 +122,8 @@ def test_growth_reports_extended_and_reorg_rebuilt(chain, tmp_path):
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     xl = stored_xlabels(store)
     register_arrow(con, "xlabels", xl)
-    assert stored.flow_tables(store, con, CHAIN, xl).action == "extended"
-    assert stored.flow_tables(store, con, CHAIN, xl).action == "fresh"
+    assert stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con)).action == "extended"
+    assert stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con)).action == "fresh"
     # a reorg: same height, another tip hash -> the recorded tip is no longer on the chain
     cs = store.chain(CHAIN)
     last = {t: pq.read_table(cs.files(t)).filter(pq.read_table(cs.files(t))[keys[t]].to_numpy() == tip[0])
@@ -131,7 +132,7 @@ def test_growth_reports_extended_and_reorg_rebuilt(chain, tmp_path):
     store.chain(CHAIN).commit(tip[0], tip[0], last, "ab" * 32, {tip[0]: "ab" * 32}, keys)
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     register_arrow(con, "xlabels", xl)
-    ft = stored.flow_tables(store, con, CHAIN, xl)
+    ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
     assert ft.action == "rebuilt" and ft.state["hash"] == "ab" * 32
 
 
@@ -207,7 +208,7 @@ def test_incremental_balances_equal_a_build_from_scratch(chain, tmp_path):
         con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
         xl = stored_xlabels(store)
         register_arrow(con, "xlabels", xl)
-        ft = stored.flow_tables(store, con, CHAIN, xl)
+        ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
         assert ft.action == "extended" and ft.state["height"] == hi
         assert _stored_balances(store) == _reference_balances(store, hi)
         assert stored.script_balances_at(con, hi).equals(stored.load_balances(store, CHAIN))
@@ -229,7 +230,7 @@ def test_rollback_rebuilds_the_balances(chain, tmp_path):
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     xl = stored_xlabels(store)
     register_arrow(con, "xlabels", xl)
-    assert stored.flow_tables(store, con, CHAIN, xl).action == "rebuilt"
+    assert stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con)).action == "rebuilt"
     ref = _reference_balances(store, cut)
     assert ref != at_tip                         # the rolled-back blocks moved coins
     assert _stored_balances(store) == ref
@@ -310,7 +311,7 @@ def test_extension_reads_only_the_new_blocks_and_writes_only_their_segment(chain
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     xl = stored_xlabels(store)
     register_arrow(con, "xlabels", xl)
-    ft = stored.flow_tables(store, con, CHAIN, xl)
+    ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
     assert ft.action == "extended" and ft.state["segments"][-1] == [cut + 1, tip[0]]
     after = ds.load()
     kept = [f for files in after["tables"].values() for f in files if f in old]
@@ -337,7 +338,7 @@ def test_new_clusters_rewrite_only_deposit_sources(chain, tmp_path):
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     xl = stored_xlabels(store)
     register_arrow(con, "xlabels", xl)
-    ft = stored.flow_tables(store, con, CHAIN, xl)
+    ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
     assert ft.action == "sources" and ft.state["clusters"] == "none" and "sources" in ft.steps
     after = ds.load()
     for t in stored.FILES:
@@ -345,6 +346,6 @@ def test_new_clusters_rewrite_only_deposit_sources(chain, tmp_path):
         assert same == (t != stored.SOURCES), t
     got = _tables(store)
     assert got["deposit_sources"] != with_clusters["deposit_sources"]   # the wallets did change
-    assert stored.flow_tables(store, con, CHAIN, xl).action == "fresh"
+    assert stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con)).action == "fresh"
     ds.remove()
     assert _tables(store) == got                                          # = from scratch

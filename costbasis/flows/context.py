@@ -16,7 +16,7 @@ from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, register_arrow, sql_text
 from costbasis.errors import CostbasisError
 from costbasis.flows.stored import flow_tables, register
-from costbasis.labels.dataset import exchange_scripts
+from costbasis.labels.dataset import register_exchange_labels
 from costbasis.store import Store
 
 PRICES = pa.schema([("date", pa.date32()), ("price_usd", pa.float64()), ("time", pa.int64())])
@@ -39,13 +39,13 @@ def open_flows(store: Store, chain: str | None = None, threads: int | None = Non
     con, name = connect(store, chain, "bitcoin", schemas=TABLES, threads=threads)
     if not store.chain(name).files("blocks"):   # e.g. the first moment of an ingest
         raise CostbasisError(f"chain {name} in {store.root} has no blocks; ingest some first")
-    xl = exchange_scripts(store, name)  # labels of this chain only: mainnet labels never count regtest flows
-    if xl.num_rows == 0:
+    # labels of this chain only (mainnet labels never count regtest flows): a view over the labels file
+    labels_fp, n_labels = register_exchange_labels(con, store, name)
+    if n_labels == 0:
         raise CostbasisError(f"no exchange labels for chain {name} stored (labels apply to the chain they name); "
                              f"run `costbasis labels import FILE` with rows chain={name} first")
-    register_arrow(con, "xlabels", xl.select(["script", "entity", "address"]))
     register_arrow(con, "prices", load_btc_prices(store, required=require_prices))
-    register(con, flow_tables(store, con, name, xl))
+    register(con, flow_tables(store, con, name, labels_fp))
     return con, name
 
 

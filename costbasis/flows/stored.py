@@ -73,7 +73,8 @@ from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import index_ok, member_balances, write_index
 from costbasis.store import Store
-from costbasis.store.digest import clusters_fingerprint, labels_fingerprint
+from costbasis.labels.dataset import materialize_exchange_labels
+from costbasis.store.digest import clusters_fingerprint
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
 
@@ -524,17 +525,18 @@ def _private_set() -> DerivedSet:
     return DerivedSet(d)
 
 
-def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabels: pa.Table,
+def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels_fp: str,
                 write: bool = True) -> FlowTables:
     """The stored flow tables of `chain`, brought up to the chain tip first (extended or rebuilt).
 
-    `con` has the chain views (engine.db.connect) and `xlabels` registered; `clusters` is
-    registered here, only when something has to be built.
+    `con` has the chain views (engine.db.connect) and `xlabels` registered (labels.dataset.
+    register_exchange_labels: a view over the labels file), `labels_fp` its content fingerprint; only
+    when something has to be built are `xlabels` read (into a DuckDB temp table) and `clusters` registered.
     """
     t0 = time.perf_counter()
     cs = store.chain(chain)   # the manifest read that the views of `con` came from
     tip = cs.tip()
-    want = {"format": FORMAT, "labels": labels_fingerprint(xlabels),
+    want = {"format": FORMAT, "labels": labels_fp,
             "clusters": clusters_fingerprint(store, chain), "probe": hash_probe(con)}
     if tip is None:
         return FlowTables({t: [] for t in TABLES}, dict(want, height=None), "empty")
@@ -566,8 +568,9 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
         relabel = same and state["labels"] != want["labels"]
         sources = same and state["clusters"] != want["clusters"]
         _register_clusters(store, con, chain)
+        materialize_exchange_labels(con)   # joined at every step: read once
         try:
-            with spark_hooks.flows_build(store, chain, xlabels):
+            with spark_hooks.flows_build(store, chain, con):
                 if relabel or sources:
                     state = _redo(con, ds, state, want, relabel, sources, steps,
                                   address_sql.chain_network(chain, cs.meta))
@@ -584,6 +587,7 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, xlabel
 def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
     ds = _private_set()
     _register_clusters(store, con, chain)
+    materialize_exchange_labels(con)
     steps: dict = {}
     state = _grow(store, con, chain, ds, None, want, tip[0], steps)
     return FlowTables(_files_of(ds, state), state, "rebuilt", time.perf_counter() - t0, steps)

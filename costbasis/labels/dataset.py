@@ -189,14 +189,25 @@ def register_exchange_labels(con, store: Store, chain: str | None, imported_only
         cache = {"file": ident, "digests": {}}
     hit = cache["digests"].get(key)
     if hit is None:
-        n, d1, d2 = con.execute(sql_text("labels_exchange_digest")).fetchall()[0]
-        hit = [f"{n}-{d1:016x}{d2:016x}", n]
+        hit = list(_digest(con))
         cache["digests"][key] = hit
         try:
             atomic_write_bytes(cache_path, json.dumps(cache, sort_keys=True).encode())
         except OSError:   # a read-only store still answers; the digest is recomputed next time
             pass
     return hit[0], int(hit[1])
+
+
+def _digest(con) -> tuple[str, int]:
+    from costbasis.engine.db import sql_text
+    n, d1, d2 = con.execute(sql_text("labels_exchange_digest")).fetchall()[0]
+    return f"{n}-{d1:016x}{d2:016x}", int(n)
+
+
+def xlabels_fingerprint(con) -> str:
+    """The content fingerprint of whatever view or table `xlabels` holds on `con` (as
+    register_exchange_labels returns it for the labels file)."""
+    return _digest(con)[0]
 
 
 def materialize_exchange_labels(con) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
-import pyarrow as pa
 
 from costbasis.engine.spark import statements, trace
 from costbasis.engine.spark.settings import enabled
@@ -30,14 +29,15 @@ FLOW_VIEWS = ("blocks", "outputs", "inputs", "xlabels", "clusters")   # register
 
 
 class _Flows:
-    def __init__(self, store, chain: str, xlabels: pa.Table):
+    def __init__(self, store, chain: str, con):
         from costbasis.bitcoin.schema import TABLES
         from costbasis.engine.spark import session
         self.spark = session.get()
         self.scratch = session.Scratch(store.root)
         session.register_chain(self.spark, store.root, store.chain(chain), TABLES,
                                tables=("blocks", "outputs", "inputs"))
-        session.arrow_df(self.spark, xlabels.select(["script", "entity", "address"]), store.root,
+        xlabels = con.sql("SELECT script, entity, address FROM xlabels").to_arrow_table()   # DuckDB's view
+        session.arrow_df(self.spark, xlabels, store.root,
                          self.scratch).createOrReplaceTempView("xlabels")
         path = store.dataset_path("clusters", chain)
         if path.is_file():
@@ -51,12 +51,12 @@ class _Flows:
 
 
 @contextmanager
-def flows_build(store, chain: str, xlabels: pa.Table):
+def flows_build(store, chain: str, con):
     trace.asked(*FLOW_FILES, *FLOW_QUERIES)
     if not enabled():
         yield
         return
-    c = _Flows(store, chain, xlabels)
+    c = _Flows(store, chain, con)
     token = _flows.set(c)
     try:
         yield
