@@ -9,7 +9,7 @@ One function per family builds its stores and lists its commands (`FAMILIES`); `
 common runner. Families: cohorts (bench/cohorts.py's synthetic chain, 6,000 days, the issue's age
 mix: 95 % spent, 50 % ~30 d / 30 % ~1 y / 20 % uniform over the rest of the chain); flows
 (bench/flows.py's mainnet-shaped chain, 300 tx/block, inputs spending real earlier outputs: the
-flow tables cold and extended by a day, warm flows and whales, labels expand cold).
+flow tables cold and extended by a day, warm flows and whales, labels expand cold and after one more day).
 A "transaction" of the synthetic cohort chain is one coin (one output, spent by one input).
 
 Usage: .venv/bin/python bench/scale.py [--family cohorts] [--sizes 10,20,40,80] [--memory-limit 4GB]
@@ -108,11 +108,14 @@ def cohorts_family(size_m: int, root: Path, days: int = 6000):
 
 def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
     """bench/flows.py's mainnet-shaped chain of `size_m` million transactions (inputs spending real
-    earlier outputs, address reuse, exchanges, CoinJoins), its last day held back so the commands can
-    see the chain grow; returns (cache, n_txs, commands): the flow tables' cold build (imported labels,
-    no clusters yet), their extension by the new day, warm flows / whales (all days and one date), then
-    `labels expand` cold (clustering and sweeps from nothing; its new labels rebuild the flow tables)."""
+    earlier outputs, address reuse, exchanges, CoinJoins), its last two days held back so the commands
+    can see the chain grow; returns (cache, n_txs, commands): the flow tables' cold build (imported
+    labels, no clusters yet), their extension by a new day, warm flows / whales (all days and one date),
+    `labels expand` cold (clustering and sweeps from nothing; its new labels rebuild the flow tables),
+    then `labels expand` after one more day (its state extended; the flow tables follow the new labels
+    and clusters)."""
     import numpy as np
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
     from flows import fabricate
 
@@ -125,7 +128,7 @@ def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
     totals = fabricate(store, days, tx_per_block, np.random.default_rng(7), n_scripts, 2000)
     cs = store.chain("bitcoin")
     tip = cs.tip()[0]
-    cut = tip - 144
+    cut = tip - 288
     held = {}
     for t in cs.tables():
         files = [f for f, e in zip(cs.files(t), cs.entries(t)) if e.last > cut]
@@ -135,19 +138,26 @@ def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
     with cs.writer_lock():
         cs.rollback(cut)
 
-    def grow(c: Path) -> None:
-        ch = Store(c).chain("bitcoin")
-        with ch.writer_lock():
-            ch.commit(cut + 1, tip, held, f"{tip:064x}", {h: f"{h:064x}" for h in range(cut + 1, tip + 1)}, keys)
-    last = str(np.datetime64(1_704_067_200 // 86400 + days - 1, "D"))
+    def grow_to(hi: int):
+        def grow(c: Path) -> None:
+            ch = Store(c).chain("bitcoin")
+            lo = ch.tip()[0] + 1
+            part = {t: tb.filter(pc.and_(pc.greater_equal(tb[keys[t]], lo), pc.less_equal(tb[keys[t]], hi)))
+                    for t, tb in held.items()}
+            with ch.writer_lock():
+                ch.commit(lo, hi, part, f"{hi:064x}", {h: f"{h:064x}" for h in range(lo, hi + 1)}, keys)
+        return grow
+    last = str(np.datetime64(1_704_067_200 // 86400 + days - 2, "D"))   # the last day before the second grow
     cmds = [
         Command("flows (cold build of the tables)", ["flows", "--format", "csv"]),
-        Command("flows (tables extended by 1 day)", ["flows", "--format", "csv"], before=grow),
+        Command("flows (tables extended by 1 day)", ["flows", "--format", "csv"], before=grow_to(tip - 144)),
         Command("flows (warm)", ["flows", "--format", "csv"], warm=True),
         Command("whales (warm)", ["whales", "--format", "csv"], warm=True),
         Command("whales --from --to 1 day (warm)", ["whales", "--list", "--from", last, "--to", last,
                                                      "--format", "csv"], warm=True),
         Command("labels expand (cold, + flow tables)", ["labels", "expand", "--format", "csv"]),
+        Command("labels expand (1 more day, + flow tables)", ["labels", "expand", "--format", "csv"],
+                before=grow_to(tip)),
     ]
     return cache, totals["tx"], cmds
 

@@ -29,7 +29,9 @@ def labeled(story, entity):
 
 def clusters_of(cache, addrs):
     t = Store(cache).read_dataset("clusters", "bitcoin-regtest")
-    m = dict(zip(t["address"].to_pylist(), t["cluster"].to_pylist()))
+    from costbasis.bitcoin.bulk_address import types_and_addresses
+    addresses = types_and_addresses(t["script"], "regtest")[1]   # the file keeps scripts only
+    m = dict(zip(addresses.to_pylist(), t["cluster"].to_pylist()))
     return [m.get(a) for a in addrs]
 
 

@@ -20,7 +20,6 @@ from costbasis.labels.dataset import register_exchange_labels
 from costbasis.store import Store
 
 PRICES = pa.schema([("date", pa.date32()), ("price_usd", pa.float64()), ("time", pa.int64())])
-CLUSTERS = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
 
 
 def load_btc_prices(store: Store, required: bool = False) -> pa.Table:

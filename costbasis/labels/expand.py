@@ -3,8 +3,8 @@
 1. Sweep heuristic (sql/labels_sweep*.sql): deposit addresses swept into a labeled exchange.
 2. Common-input-ownership clustering (sql/labels_cluster_*.sql): the input scripts of each non-CoinJoin
    multi-script transaction belong to one owner; components by union-find over script ids on disk
-   (costbasis.labels.unionfind). Clusters are stored at `clusters/<chain>.parquet` (script, cluster,
-   address) for the whale source-wallet balances, and a cluster's unlabeled scripts inherit the one
+   (costbasis.labels.unionfind). Clusters are stored at `clusters/<chain>.parquet` (script, cluster;
+   an address is a format of the script) for the whale source-wallet balances, and a cluster's unlabeled scripts inherit the one
    entity labeled inside it.
 3. The stored flow tables (costbasis/flows/stored.py: exchange txs, each deposit's source-wallet
    balance) are brought up to date for the new labels and clusters, so flows/whales queries start fast.
@@ -53,7 +53,7 @@ from costbasis.store.derived import DerivedSet
 
 CJ_MIN_INPUTS = 3   # "many inputs"
 CJ_MIN_EQUAL = 3    # "several equal-value outputs"
-CLUSTER_SCHEMA = pa.schema([("script", pa.binary()), ("cluster", pa.int64()), ("address", pa.string())])
+CLUSTER_SCHEMA = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])   # addresses: btc_address
 FORMAT = 2   # 2: no address column in the state (formatted from the script where shown)
 META_KEY = "costbasis.labels"
 IDS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("id", pa.int64())])
@@ -257,13 +257,12 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
     try:
         register_files(con, "script_ids", ds.files(st, "script_ids"), IDS)
         register_files(con, "cluster_roots", [roots_file], schema)
-        address_sql.register(con)
 
         def write(tmp: str) -> None:
             con.execute("SET preserve_insertion_order = true")
             con.execute(f"COPY ({_body('labels_cluster_out')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
                         "ROW_GROUP_SIZE 16384, USE_TMP_FILE false, KV_METADATA {'costbasis.clusters': $digest})",
-                        {"path": tmp, "digest": digest, "network": address_sql.chain_network(cs.name, cs.meta)})
+                        {"path": tmp, "digest": digest})
         _atomic_write(path, ".parquet", write)
     finally:
         roots_file.unlink(missing_ok=True)
@@ -272,7 +271,7 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
 
 def cluster_scripts(con, cj_min_inputs: int = CJ_MIN_INPUTS, cj_min_equal: int = CJ_MIN_EQUAL,
                     store: Store | None = None, chain: str | None = None) -> tuple[pa.Table, dict]:
-    """(script, cluster, address) for every script in a cluster of >= 2 scripts, and stats (the
+    """(script, cluster) for every script in a cluster of >= 2 scripts, and stats (the
     bench's entry point: brings the stored clustering state up to date and reads the clusters file)."""
     if store is None:
         raise ValueError("cluster_scripts needs the store the connection was opened on")
@@ -364,7 +363,7 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         n_clusters = con.execute("SELECT count(DISTINCT cluster) FROM clusters_new").fetchall()[0][0]
         con.execute("CREATE OR REPLACE TEMP VIEW xlabels_all AS SELECT script, entity, address FROM xlabels "
                     "UNION ALL SELECT script, entity, address FROM sweep_labels")
-        con.execute(sql_text("labels_cluster_propagate"))
+        con.execute(sql_text("labels_cluster_propagate"), {"network": network})
         conflicts = con.execute("SELECT count(DISTINCT cluster) FROM common_labels WHERE conflict").fetchall()[0][0]
         counts_t = run(con, "labels_added")
         secs["propagate"] = time.perf_counter() - t0

@@ -1,6 +1,6 @@
 -- reads: clusters_new, xlabels_all
 -- creates: common_labels (temp table)
--- params: none
+-- params: $network
 -- Labels from common-input clusters: every unlabeled script of a cluster whose labeled members all
 -- belong to one entity gets that entity. Clusters holding several entities are conflicts (often
 -- a mislabel or a CoinJoin we did not recognise) and label nothing. A temp table (DuckDB spills
@@ -15,7 +15,9 @@ per_cluster AS (
     SELECT cluster, min(entity) AS entity, count(DISTINCT entity) AS n_entities, min(address) AS derived_from
     FROM labeled GROUP BY cluster
 )
-SELECT c.script, c.address, p.entity, p.derived_from, p.n_entities > 1 AS conflict, c.cluster,
-       row_number() OVER (ORDER BY p.entity, c.address, c.script) AS ord
-FROM clusters_new c JOIN per_cluster p ON p.cluster = c.cluster
-ANTI JOIN xlabels_all l ON l.script = c.script;
+SELECT script, address, entity, derived_from, conflict, cluster,
+       row_number() OVER (ORDER BY entity, address, script) AS ord
+FROM (SELECT c.script, btc_address(c.script, $network) AS address, p.entity, p.derived_from,
+             p.n_entities > 1 AS conflict, c.cluster
+      FROM clusters_new c JOIN per_cluster p ON p.cluster = c.cluster
+      ANTI JOIN xlabels_all l ON l.script = c.script);
