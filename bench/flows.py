@@ -23,7 +23,7 @@ What the data models (so clusters, reuse and whales look like mainnet's, not one
   names its coin without a table of them. Not modeled: sweeps, fees.
 
 Steps timed: clustering (the `labels expand` SQL + union-find), the one-time build of the stored
-flow tables (costbasis/flows/stored.py), the flow and whale queries over them, and extending the
+flow tables (costbasis/flows/stored/), the flow and whale queries over them, and extending the
 stored tables after the chain grows is measured by bench/scale.py --family flows. Throughputs are chain (inputs+outputs) rows/s and
 clustered addresses/s.
 

@@ -1,4 +1,4 @@
-"""New labels rewrite only what depends on them (costbasis/flows/stored.py, _redo_labels): a label
+"""New labels rewrite only what depends on them (costbasis/flows/stored/, _redo_labels): a label
 added for a script with past deposits, a derived label removed, a label moved to another entity. Each
 time the stored tables equal a build from scratch on a copy; the segments no tx of which touches a
 changed script keep their files, and the balances (label-independent) are never rewritten."""
@@ -25,7 +25,7 @@ STEP = 32   # blocks per build step: the 190-block test chain in 3 segments (0-1
 
 @pytest.fixture()
 def store(tmp_path, tmp_path_factory, monkeypatch):
-    monkeypatch.setattr(stored, "STEP_BLOCKS", STEP)
+    monkeypatch.setattr(stored.build, "STEP_BLOCKS", STEP)
     st = Store(shutil.copytree(flow_chain(tmp_path_factory).expanded, tmp_path / "c"))
     stored.derived_set(st, CHAIN).remove()
     assert _build(st, _labels(st)).action == "rebuilt"

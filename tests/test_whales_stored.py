@@ -1,4 +1,4 @@
-"""The stored flow tables (costbasis/flows/stored.py) on the generated regtest chain: they record the
+"""The stored flow tables (costbasis/flows/stored/) on the generated regtest chain: they record the
 chain tip they were built from, are extended when the chain grows, rebuilt after a rollback, a
 reorg or new labels, and always give what a build from scratch gives (the scenario's deposits)."""
 

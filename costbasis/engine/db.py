@@ -120,3 +120,17 @@ def files_view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
     the plain view a later call makes over files: drop it first."""
     con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
     register_files(con, name, list(files), schema)
+
+
+def hash_at(cs, con: duckdb.DuckDBPyConnection, height: int) -> str | None:
+    """Block hash at `height` of chain store `cs`: the tip's, else the manifest's recent hashes, else
+    from the `blocks` view of `con` (None: no such block). Derived state records the tip it was built
+    to; this is how a reader tells whether that block is still on the chain."""
+    tip = cs.tip()
+    if tip and tip[0] == height:
+        return tip[1]
+    h = cs.hash_at(height)
+    if h is not None:
+        return h
+    row = con.execute("SELECT hash FROM blocks WHERE height = ?", [height]).fetchall()
+    return row[0][0] if row else None

@@ -1,7 +1,7 @@
 """One DuckDB connection with everything the flow and whale SQL reads.
 
 Views: the chain tables (blocks, outputs, inputs), `xlabels` (script -> exchange
-entity), `prices` (date, price_usd, time) and the stored flow tables of costbasis/flows/stored.py
+entity), `prices` (date, price_usd, time) and the stored flow tables of costbasis/flows/stored/
 (`exchange_txs`, `deposit_sources`, `deposit_coins`, views over their segment files), brought up to
 the chain tip on open: the chain is scanned only for blocks those tables have not seen yet.
 """

@@ -1,5 +1,5 @@
 """Exchange inflow, outflow and netflow per day or hour: sql/flows_by_period.sql over the stored
-exchange_txs (sql/flows_exchange_txs.sql, kept up to date by costbasis/flows/stored.py)."""
+exchange_txs (sql/flows_exchange_txs.sql, kept up to date by costbasis/flows/stored/)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Derived state brought up to the store tip after each batch, so queries answer at once.
 
 Each piece is incremental and stamped with the tip it was built from (the cohort state in
-engine/bitcoin/cohort_state.py, the flow/whale tables in flows/stored.py), so refreshing after one block
+engine/bitcoin/cohort_state.py, the flow/whale tables in flows/stored/), so refreshing after one block
 costs about one block's work; a reorg is detected by the stamps and handled there. A piece
 whose inputs are missing (no prices imported, no labels for this chain) is skipped: queries would
 refuse in the same way. Label expansion recomputes clusters over the whole chain, so it runs only

@@ -6,7 +6,7 @@
    (costbasis.labels.unionfind). Clusters are stored at `clusters/<chain>.parquet` (script, cluster;
    an address is a format of the script) for the whale source-wallet balances, and a cluster's unlabeled scripts inherit the one
    entity labeled inside it.
-3. The stored flow tables (costbasis/flows/stored.py: exchange txs, each deposit's source-wallet
+3. The stored flow tables (costbasis/flows/stored/: exchange txs, each deposit's source-wallet
    balance) are brought up to date for the new labels and clusters, so flows/whales queries start fast.
 
 Out of core and incremental (issue 12). Two DerivedSets under `<cache>/<chain>/_derived/`, each
@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 
 from costbasis.bitcoin import address_sql
 from costbasis.bitcoin.schema import TABLES
-from costbasis.engine.db import connect, files_view as register_files, hash_probe, run, sql_text
+from costbasis.engine.db import connect, files_view as register_files, hash_at, hash_probe, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError, UsageError
 from costbasis.store.digest import CLUSTERS_META
@@ -116,7 +116,7 @@ def _valid(store: Store, con, cs, ds: DerivedSet, want: dict) -> dict | None:
     if st is None or st.get("want") != want:
         return None
     h, hsh = st["tip"]
-    if h > cs.tip()[0] or st.get("files") != cs.file_set(h) or _hash_at(cs, con, h) != hsh:
+    if h > cs.tip()[0] or st.get("files") != cs.file_set(h) or hash_at(cs, con, h) != hsh:
         return None
     segs = st.get("segments", [])
     for t in SEGMENTED[ds.path.name]:
@@ -131,17 +131,6 @@ def _valid(store: Store, con, cs, ds: DerivedSet, want: dict) -> dict | None:
             if md.get(META_KEY.encode(), b"").decode() != _stamp(want, lo, hi):
                 return None
     return st
-
-
-def _hash_at(cs, con, height: int) -> str | None:
-    tip = cs.tip()
-    if tip and tip[0] == height:
-        return tip[1]
-    h = cs.hash_at(height)
-    if h is not None:
-        return h
-    row = con.execute("SELECT hash FROM blocks WHERE height = ?", [height]).fetchall()
-    return row[0][0] if row else None
 
 
 def _next_gen(ds: DerivedSet, st: dict | None) -> int:

@@ -1,4 +1,4 @@
-"""Flow tables and whale deposits (flows/stored.py) built on Spark, step by step.
+"""Flow tables and whale deposits (flows/stored/) built on Spark, step by step.
 
 Flow tables are built in committed steps of height ranges; with --engine spark each step's
 exchange-flow transactions (sql/flows/flows_exchange_txs.sql) and deposit sources' keys

@@ -1,0 +1,129 @@
+"""New labels or new clusters on the same chain: only what depends on them is rewritten (the rest of
+the stored segments keep their files), committed once."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _exchange_txs, _query, _source_keys, _write_sources
+from costbasis.flows.stored.state import (FILES, INDEX, LABEL_REDO_MAX, LABELED, LABELS, META_KEY, SOURCES,
+                                          _file_stamp, _names, _next_gen, _seg_labels)
+from costbasis.flows.stored.write import _SELECT, _copy, _write_labels
+from costbasis.store.derived import DerivedSet
+
+def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str) -> None:
+    """New clusters: only deposit_sources depends on them, so only its segments are rewritten (names put
+    in `files`), per stored range, from that range's stored exchange txs, its blocks' deposit inputs and
+    members' events, and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
+    t0 = time.perf_counter()
+    gen = _next_gen(ds, state)
+    for i, ((lo, hi), lab) in enumerate(zip(state["segments"], _seg_labels(state))):
+        p = {"h_from": lo, "h_to": hi}
+        con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($f)",
+                    {"f": str(ds.path / files["exchange_txs"][i])})
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
+        out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
+        _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES, lab))
+        files[SOURCES][i] = out.name
+        con.execute("DROP TABLE exchange_txs")
+        _drop_source_keys(con)
+    steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
+
+
+def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
+    """Temp table label_changed (script): every script whose label was added, removed or moved to another
+    entity since `state` was built. False (rebuild instead) when the stored labels are missing or not the
+    state's, or when the change is too large (LABEL_REDO_MAX)."""
+    old = ds.files(state, LABELS)
+    try:
+        if len(old) != 1 or (pq.read_schema(old[0]).metadata or {}).get(META_KEY, b"").decode() != state["labels"]:
+            return False
+    except (pa.ArrowException, OSError):
+        return False
+    con.execute("CREATE OR REPLACE TEMP TABLE label_changed AS "
+                "SELECT coalesce(o.script, n.script) AS script, o.entity IS DISTINCT FROM n.entity AS changed "
+                "FROM read_parquet($f) o FULL JOIN xlabels n ON o.script = n.script", {"f": str(old[0])})
+    n_changed, n_all = con.execute("SELECT count(*) FILTER (WHERE changed), count(*) FROM label_changed").fetchone()
+    con.execute("DELETE FROM label_changed WHERE NOT changed")
+    return n_changed <= LABEL_REDO_MAX * n_all
+
+
+def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str,
+                 sources: bool = True) -> list[str] | None:
+    """New labels: per stored range, its exchange txs under the new labels (one pass over the range, as
+    finding the txs that touch a changed script would take); a range where none changed keeps its files.
+    Elsewhere only the txs whose deposit-candidate status changed are redone: the dropped candidates'
+    deposit rows removed, the new ones' computed (their rows depend on their own tx, the clusters and the
+    balances only, sql/whales_source_*.sql) and the other rows kept. The balances never depend on the
+    labels: kept. `sources` False: deposit_sources is left to _redo_sources (new clusters rewrite it
+    whole). Puts the rewritten files' names in `files`; returns the new per-segment label stamps, or None
+    when a rebuild is due (see _changed_scripts)."""
+    t0 = time.perf_counter()
+    if not _changed_scripts(con, ds, state):
+        return None
+    gen = _next_gen(ds, state)
+    seg_labels = list(_seg_labels(state))
+    rewritten = 0
+    cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
+    for i, (lo, hi) in enumerate(state["segments"]):
+        old = {t: str(ds.path / files[t][i]) for t in LABELED}
+        touched = con.execute("SELECT EXISTS (SELECT 1 FROM outputs o SEMI JOIN label_changed c ON o.script = c.script "
+                              "WHERE o.height BETWEEN $lo AND $hi) OR EXISTS (SELECT 1 FROM inputs i SEMI JOIN "
+                              "label_changed c ON i.script = c.script WHERE i.height BETWEEN $lo AND $hi)",
+                              {"lo": lo, "hi": hi}).fetchone()[0]
+        if not touched:
+            continue
+        _exchange_txs(con, lo, hi)
+        con.execute("CREATE OR REPLACE TEMP TABLE xt_new AS SELECT * FROM exchange_txs; DROP TABLE exchange_txs")
+        same = con.execute("SELECT NOT EXISTS (SELECT * FROM xt_new EXCEPT ALL SELECT * FROM read_parquet($f)) AND "
+                           "NOT EXISTS (SELECT * FROM read_parquet($f) EXCEPT ALL SELECT * FROM xt_new)",
+                           {"f": old["exchange_txs"]}).fetchone()[0]
+        if same:
+            con.execute("DROP TABLE xt_new")
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('read_parquet($f)')} "
+                    f"EXCEPT {cand.format('xt_new')}", {"f": old["exchange_txs"]})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM xt_new SEMI JOIN "
+                    f"({cand.format('xt_new')} EXCEPT {cand.format('read_parquet($f)')}) a USING (height, tx_index)",
+                    {"f": old["exchange_txs"]})
+        p = {"h_from": lo, "h_to": hi}
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)   # the new candidates' wallets only
+        out = _names(ds, gen, i)
+        srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
+                "deposit_coins": "(" + _coins_query(con, p) + ")"}
+        for t in LABELED if sources else ("exchange_txs", "deposit_coins"):
+            rows = srcs[t] if t == "exchange_txs" else (
+                f"(SELECT * FROM read_parquet($f_old) ANTI JOIN cand_gone USING (height, tx_index) "
+                f"UNION ALL SELECT * FROM {srcs[t]})")
+            _copy(con, _SELECT[t].format(src=rows), dict(p, f_old=old[t]) if t != "exchange_txs" else {},
+                  out[t], _file_stamp(want, lo, hi, t))
+            files[t][i] = out[t].name
+        seg_labels[i] = want["labels"]
+        rewritten += 1
+        con.execute("DROP TABLE exchange_txs; DROP TABLE xt_new; DROP TABLE cand_gone")
+        _drop_source_keys(con)
+    con.execute("DROP TABLE label_changed")
+    steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
+    steps["label_segments"] = rewritten
+    return seg_labels
+
+
+def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict,
+          network: str) -> dict | None:
+    """The stored segments brought to new labels and/or clusters, committed once (kill -9: redone next
+    call); None when a rebuild is due instead."""
+    files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)}
+    seg_labels = _seg_labels(state)
+    if relabel:
+        seg_labels = _redo_labels(con, ds, state, want, files, steps, network, sources=not sources)
+        if seg_labels is None:
+            return None
+        files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
+    if sources:
+        _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps, network)
+    new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
+    return ds.commit(dict(new_state, **want, seg_labels=seg_labels, gen=_next_gen(ds, state)), lists=files,
+                     keep_previous=True)
