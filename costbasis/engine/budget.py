@@ -99,6 +99,9 @@ def open_duckdb(cache: Path | None, threads: int | None = None) -> duckdb.DuckDB
     b = current()
     con = duckdb.connect(":memory:")
     con.execute("SET memory_limit = ?", [f"{max(b.memory_bytes // 2**10, 1)}KiB"])
+    # no DuckDB progress bars on stderr: long work shows ours (rich), errors stay one line, and
+    # `follow` keeps one log line per batch
+    con.execute("SET enable_progress_bar = false")
     # the environment is read at each connection too: `demo` pins COSTBASIS_THREADS=1 at run time
     n = threads or b.threads or parse_threads(os.environ.get("COSTBASIS_THREADS") or None)
     if n:
