@@ -109,15 +109,21 @@ def test_missing_undo_file(tmp_path, spaced_datadir):
 
 
 # ------------------------------------------------------------------ Ctrl-C
+def _child_setup() -> None:
+    # a test run started in the background by a shell without job control inherits SIGINT ignored,
+    # and so would the ingest (it would never see the Ctrl-C): give it the default disposition, as
+    # a terminal's foreground process has. Niced: on a loaded machine this poller still gets the CPU
+    # in time to signal mid-ingest.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.nice(15)
+
+
 def _interrupted_ingest(cache, mainnet_datadir):
     """An ingest sent SIGINT once 30 blocks are stored: (process, stderr). None when it finished all
     255 blocks before the signal landed (a fast machine between two polls): the caller retries."""
     cmd = [sys.executable, "-m", "costbasis", "--cache", str(cache), "ingest", "bitcoin", "--datadir",
            str(mainnet_datadir), "--batch-blocks", "1", "--no-progress"]
-    # the ingest runs niced: on a loaded machine (CI beside other work) this poller still gets the CPU
-    # in time to signal mid-ingest instead of seeing the last of 255 small blocks already stored
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: os.nice(15))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_child_setup)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and p.poll() is None and (stored_tip(cache) or -1) < 30:

