@@ -153,13 +153,22 @@ def _pin(path: Path) -> Path:
     return pin
 
 
+def _numbered_view(con, name: str, path: Path | None) -> None:
+    """View `name` over a labels file with its file_row_number (the file's order); empty without a file."""
+    from costbasis.engine.db import register_arrow
+    if path is not None:
+        con.read_parquet(str(path), file_row_number=True).create_view(name, replace=True)
+    else:
+        register_arrow(con, name, LABEL_COLUMNS.append(pa.field("file_row_number", pa.int64())).empty_table())
+
+
 def register_exchange_labels(con, store: Store, chain: str | None, imported_only: bool = False) -> tuple[str, int]:
     """View `xlabels` (script, entity, address, label_type, heuristic) on `con`: the exchange labels of
     Bitcoin store chain `chain` (see bitcoin_label_chain), one entity per script, as
     sql/labels/labels_exchange.sql picks it (the rule of exchange_scripts). Returns (fingerprint, rows):
     the content digest of its (script, entity) pairs, computed once per labels file and cached by the
     file's identity, so a warm query neither reads the labels into Python nor scans them to check a stamp."""
-    from costbasis.engine.db import hash_probe, register_arrow, sql_text
+    from costbasis.engine.db import hash_probe, sql_text
 
     path = store.dataset_path("labels", "labels")
     label_chain = bitcoin_label_chain(store, chain) if path.is_file() else None
@@ -169,10 +178,10 @@ def register_exchange_labels(con, store: Store, chain: str | None, imported_only
             weakref.finalize(con, pin.unlink, missing_ok=True)
         except OSError:   # no hard links here: read the file itself
             pin = path
-        con.read_parquet(str(pin), file_row_number=True).create_view("labels_file", replace=True)
+        _numbered_view(con, "labels_file", pin)
         ident = _identity(pin)
     else:
-        register_arrow(con, "labels_file", LABEL_COLUMNS.append(pa.field("file_row_number", pa.int64())).empty_table())
+        _numbered_view(con, "labels_file", None)
         ident = None
     con.execute("CREATE OR REPLACE TEMP TABLE xlabels_args AS SELECT ?::VARCHAR AS chain, ?::BOOLEAN AS imported_only",
                 [label_chain or "", imported_only])
@@ -221,14 +230,11 @@ def rewrite_labels(store: Store, con, sql_name: str, params: dict) -> None:
     """Replace the labels file with the rows of sql/labels/<sql_name>.sql, which reads view `old_labels`
     (the current file with file_row_number; empty when there is none): DuckDB writes it straight to
     the file, so no label set passes through Python; atomic, a crash leaves the previous file."""
-    from costbasis.engine.db import register_arrow, sql_text
+    from costbasis.engine.db import sql_text
     from costbasis.store.atomic import _atomic_write
 
     path = store.dataset_path("labels", "labels")
-    if path.is_file():
-        con.read_parquet(str(path), file_row_number=True).create_view("old_labels", replace=True)
-    else:
-        register_arrow(con, "old_labels", LABEL_COLUMNS.append(pa.field("file_row_number", pa.int64())).empty_table())
+    _numbered_view(con, "old_labels", path if path.is_file() else None)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = sql_text(sql_name).rstrip().rstrip(";")
 
