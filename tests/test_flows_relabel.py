@@ -158,3 +158,23 @@ def test_new_labels_and_clusters_together(store, tmp_path):
     clean = Store(shutil.copytree(store.root, tmp_path / "clean"))
     stored.derived_set(clean, CHAIN).remove()
     assert _rows(_build(clean, xl)) == _rows(ft)
+
+
+def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_path):
+    """Segments merge like a binary counter only up to store.derived.MERGE_MAX_BLOCKS (a bounded number
+    of rewrites per row: a build linear in the chain); past it they stay apart, with the same rows."""
+    from costbasis.store import derived
+    assert derived.merge_due([(0, 31), (32, 63)]) and not derived.merge_due([(0, 63), (64, 95)])
+    unbounded = _build(store, _labels(store))
+    monkeypatch.setattr(derived, "MERGE_MAX_BLOCKS", 2 * STEP)
+    assert derived.merge_due([(0, 63), (64, 95), (96, 127)])   # together 64 blocks: the ceiling
+    assert not derived.merge_due([(0, 63), (64, 127)])
+    capped_store = Store(shutil.copytree(store.root, tmp_path / "capped"))
+    stored.derived_set(capped_store, CHAIN).remove()
+    capped = _build(capped_store, _labels(capped_store))
+    assert capped.action == "rebuilt"
+    segs = capped.state["segments"]
+    assert max(hi - lo + 1 for lo, hi in segs) <= 2 * STEP < unbounded.state["segments"][0][1] + 1
+    assert len(segs) > len(unbounded.state["segments"])
+    assert [lo for lo, _ in segs[1:]] == [hi + 1 for _, hi in segs[:-1]]   # contiguous, nothing lost
+    assert _rows(capped) == _rows(unbounded)

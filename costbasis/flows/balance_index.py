@@ -5,7 +5,7 @@ Beside each `balance_deltas` segment (Parquet: key, script, delta, sorted by key
 file (`balance_index-*.i64`) of 3 x n values: the n keys (DuckDB hash(script), uint64 bits), the n
 second keys (hash(script, 1)) and the n deltas, in the segment's order. It is written by streaming
 the Parquet file in record batches (bounded memory) and read through np.memmap: looking up m member
-scripts touches O(m log n) pages of each of the O(log) segments, whatever the chain's size, so an
+scripts touches O(m log n) pages of each segment (~chain/32,768 blocks + log of them), so an
 extension by new blocks costs the new blocks and the depositing wallets, not the stored history.
 The pair of independent 64-bit hashes stands in for the script (a false match needs both to collide);
 merges and the Parquet segments still group by the script itself.

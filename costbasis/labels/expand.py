@@ -16,7 +16,7 @@ stamped with the tip (height, hash) and file set it has seen, and extended with 
   New blocks add ids for their new scripts and union their own inputs only.
 - `sweep/` (also stamped with the imported labels it used): per range, `sweep_hits` (input scripts of
   sweeps per exchange) and `spend_counts` (txs spending from each script); both add up over ranges.
-Segments are merged like a binary counter (as the flow tables'); everything is read and written by
+Segments are merged like a binary counter up to a ceiling (as the flow tables'); everything is read and written by
 DuckDB, which spills under --memory-limit, and the parents are touched chunk by chunk, so memory does
 not grow with the number of addresses. A commit writes new files under new names and then replaces
 state.json, so kill -9 at any moment leaves the last state usable; the rerun redoes the rest and, the
@@ -49,7 +49,7 @@ from costbasis.labels.dataset import (LABEL_COLUMNS, materialize_exchange_labels
                                       register_exchange_labels, rewrite_labels)
 from costbasis.store import Store
 from costbasis.store.atomic import _atomic_write
-from costbasis.store.derived import DerivedSet
+from costbasis.store.derived import DerivedSet, merge_due
 
 CJ_MIN_INPUTS = 3   # "many inputs"
 CJ_MIN_EQUAL = 3    # "several equal-value outputs"
@@ -141,9 +141,9 @@ def _next_gen(ds: DerivedSet, st: dict | None) -> int:
 
 
 def _merge_segments(con, ds: DerivedSet, files: dict[str, list[str]], segs: list, want: dict, gen: int) -> None:
-    """Binary counter: merge the newest two segments while the newer spans at least as many blocks."""
+    """Binary counter up to a ceiling (store.derived.merge_due): the newest two merged while due."""
     k = 1
-    while len(segs) >= 2 and segs[-1][1] - segs[-1][0] >= segs[-2][1] - segs[-2][0]:
+    while merge_due(segs):
         lo, hi = segs[-2][0], segs[-1][1]
         for t, schema in SEGMENTED[ds.path.name].items():
             out = ds.path / f"{t}-{gen:08d}-{k}.parquet"

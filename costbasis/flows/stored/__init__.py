@@ -24,7 +24,9 @@ rows; extending reads the new blocks and, for the new deposits' wallets only, th
 balance changes (binary searches in the memory-mapped indexes: cost of the members, not the chain). The chain is built in steps of at most STEP_BLOCKS blocks (4,096: ~11 M mainnet txs), each committed,
 so DuckDB's working set is one step's (spilling under the memory limit); nothing goes through Python.
 Segments are merged like a binary counter (the newest two when the newer spans at least as many
-blocks), so a chain extended every day keeps O(log) files per table; merging writes with DuckDB.
+blocks) up to store.derived.MERGE_MAX_BLOCKS (32,768 blocks), so each row is rewritten a bounded number
+of times (build time linear in the chain) and a chain extended every day keeps ~chain/32,768 + log
+files per table (~30 at mainnet); merging writes with DuckDB.
 
 Staleness. state.json records the chain tip (height, hash) and the store file set
 (ChainStore.file_set) of the last step, the exchange-labels and clusters fingerprints and the hash

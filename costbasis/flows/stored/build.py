@@ -1,5 +1,5 @@
 """The build loop of the flow tables: one height range's segment files from the chain (build_range),
-and a state extended step by step, each step committed, segments merged like a binary counter (_grow)."""
+and a state extended step by step, each step committed, segments merged like a binary counter up to a ceiling (_grow)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from costbasis.flows.stored.state import (BALANCES, FILES, INDEX, LABELS, SOURCE
                                           _next_gen, _seg_labels, _stamps)
 from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_labels
 from costbasis.store import Store
-from costbasis.store.derived import DerivedSet
+from costbasis.store.derived import DerivedSet, merge_due
 
 STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 keeps the steps done)
 
@@ -116,8 +116,8 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
             files[t].append(out[t].name)
         k = 1
         t0 = time.perf_counter()
-        # binary counter: merge the newest two while the newer spans at least as many blocks
-        while len(segs) >= 2 and segs[-1][1] - segs[-1][0] >= segs[-2][1] - segs[-2][0]:
+        # binary counter up to a ceiling (store.derived.merge_due): time linear in the chain
+        while merge_due(segs):
             lo2, hi2 = segs[-2][0], segs[-1][1]
             merged = _names(ds, gen, k)
             _merge(con, ds, {t: ds.path / files[t][-2] for t in FILES}, {t: ds.path / files[t][-1] for t in FILES},
