@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from costbasis.bitcoin.outpoints import tx_keys_of_display_bytes
 from costbasis.bitcoin.schema import BLOCKS, COIN_FLOWS, INPUTS, KEYS, OUTPUTS
 from costbasis.labels.dataset import write_labels
 from costbasis.store import Store
@@ -88,9 +89,14 @@ def scripts_array(ids: np.ndarray) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
+def txid_bytes(gtx: np.ndarray) -> np.ndarray:
+    """The txid of global tx number gtx, (n, 32) bytes in display order: spends name it again by its key."""
+    return id_bytes(gtx, 32, 2)
+
+
 def txids(gtx: np.ndarray) -> pa.Array:
-    """The txid of global tx number gtx (hex of 32 bytes derived from it): spends name it again."""
-    return hex_strings(id_bytes(gtx, 32, 2))
+    """The txids of global tx numbers gtx as hex strings (the outputs' txid column)."""
+    return hex_strings(txid_bytes(gtx))
 
 
 def wallets(n_scripts: int, n_exchange: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +265,7 @@ def _round(rng, pool: Pool, r0: int, r1: int, tpb: int, n_scripts: int, n_exchan
         "is_coinbase": o_i == 0, "spendable": np.ones(len(o_h), bool)}, schema=OUTPUTS)
     inputs = pa.table({
         "height": tx_h[in_tx].astype(np.int32), "tx_index": tx_i[in_tx].astype(np.int32),
-        "vin": in_vin.astype(np.int32), "prev_txid": txids(coin["gtx"]),
+        "vin": in_vin.astype(np.int32), "prev_tx_key": tx_keys_of_display_bytes(txid_bytes(coin["gtx"])),
         "prev_vout": coin["vout"].astype(np.int32), "created_height": coin["height"].astype(np.int32),
         "value": coin["value"], "script_type": pa.array(["p2wpkh"] * len(in_tx)),
         "script": scripts_array(coin["script"]),

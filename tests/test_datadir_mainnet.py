@@ -8,7 +8,10 @@ from collections import defaultdict
 import pyarrow.compute as pc
 import pytest
 
+from costbasis.bitcoin import outpoints, schema
 from costbasis.bitcoin.bulk_address import types_and_addresses
+from costbasis.bitcoin.outpoints import tx_key
+from costbasis.engine import db
 from costbasis.store import Store
 
 pytestmark = pytest.mark.usefixtures("mainnet_store")
@@ -27,6 +30,15 @@ def _table(root, name):
 
     ch = Store(root).chain("bitcoin")
     return pa.concat_tables([pq.read_table(p) for p in ch.files(name)])
+
+
+def _resolved(root, height=None) -> list[dict]:
+    """Inputs with prev_txid resolved (outpoints.resolve) at `height`, or all."""
+    con, _ = db.connect(Store(root), "bitcoin", schemas=schema.TABLES)
+    try:
+        return outpoints.resolve(con, *((height, height) if height is not None else (0, 10**9))).to_pylist()
+    finally:
+        con.close()
 
 
 def test_block_hashes_link_and_meet_target(mainnet_store):
@@ -55,7 +67,8 @@ def test_block_170_spends_block_9_coinbase(mainnet_store):
     ins = _table(mainnet_store, "inputs").filter(pc.equal(_table(mainnet_store, "inputs")["height"], 170)).to_pylist()
     assert len(ins) == 1
     i = ins[0]
-    assert (i["prev_txid"], i["prev_vout"]) == (BLOCK_9_COINBASE, 0)
+    assert (i["prev_tx_key"], i["prev_vout"]) == (tx_key(BLOCK_9_COINBASE), 0)
+    assert [r["prev_txid"] for r in _resolved(mainnet_store, 170)] == [BLOCK_9_COINBASE]
     assert (i["created_height"], i["value"], i["is_coinbase"], i["script_type"]) == (9, 50 * BTC, True, "p2pk")
     outs = _table(mainnet_store, "outputs")
     tx = sorted(outs.filter(pc.equal(outs["txid"], TX_170)).to_pylist(), key=lambda r: r["vout"])
@@ -80,14 +93,32 @@ def test_utxo_supply_at_tip_is_12750_btc(mainnet_store):
 
 
 def test_inputs_match_the_outputs_they_spend(mainnet_store):
-    """Undo data (creation height, value, script) agrees with the created output rows."""
-    outs = {(o["txid"], o["vout"]): o for o in _table(mainnet_store, "outputs").to_pylist()}
+    """Undo data (creation height, value, script) agrees with the created output rows; the stored
+    outpoint (created_height, prev_tx_key, prev_vout) names exactly one of them."""
+    outs = defaultdict(list)
+    for o in _table(mainnet_store, "outputs").to_pylist():
+        outs[(o["height"], tx_key(o["txid"]), o["vout"])].append(o)
     ins = _table(mainnet_store, "inputs").to_pylist()
     assert ins
     for i in ins:
-        o = outs[(i["prev_txid"], i["prev_vout"])]
+        [o] = outs[(i["created_height"], i["prev_tx_key"], i["prev_vout"])]
         assert (o["height"], o["value"], o["script"], o["is_coinbase"]) == \
                (i["created_height"], i["value"], i["script"], i["is_coinbase"])
+
+
+def test_resolver_gives_every_input_exactly_its_spent_output(mainnet_store):
+    """sql/chain/inputs_outpoints.sql: one row per input, whose prev_txid is the txid of a stored output
+    at (created_height, prev_vout) carrying the input's value and script."""
+    outs = {(o["txid"], o["vout"]): o for o in _table(mainnet_store, "outputs").to_pylist()}
+    ins = _table(mainnet_store, "inputs")
+    res = _resolved(mainnet_store)
+    assert res and len(res) == ins.num_rows
+    assert len({(r["height"], r["tx_index"], r["vin"]) for r in res}) == len(res)
+    for r in res:
+        o = outs[(r["prev_txid"], r["prev_vout"])]
+        assert (o["height"], o["value"], o["script"], o["is_coinbase"]) == \
+               (r["created_height"], r["value"], r["script"], r["is_coinbase"])
+        assert tx_key(r["prev_txid"]) == r["prev_tx_key"]
 
 
 def test_coin_flows_aggregate_inputs(mainnet_store):

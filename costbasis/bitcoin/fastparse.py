@@ -381,7 +381,7 @@ def _hex_rows(src, rows, hex2):
 
 @njit(nogil=True, cache=True)
 def _hex_at(buf, pos, hex2):
-    """64-char display hex of the 32 bytes at buf[pos[k]] (prev txids straight from the block bytes)."""
+    """64-char display hex of the 32 bytes at buf[pos[k]] (hashes straight from the block bytes)."""
     out = np.empty(pos.size * 32, np.uint16)
     for k in range(pos.size):
         p = pos[k] + 31
@@ -389,6 +389,20 @@ def _hex_at(buf, pos, hex2):
         for q in range(32):
             out[o + q] = hex2[buf[p - q]]
     return out.view(np.uint8)
+
+
+@njit(nogil=True, cache=True)
+def _key_at(buf, pos):
+    """outpoints.tx_key of the txid at buf[pos[k]] (internal byte order): the display order's first 8
+    bytes are the last 8 internal bytes reversed, so big-endian over those = little-endian over these."""
+    out = np.empty(pos.size, np.uint64)
+    for k in range(pos.size):
+        p = pos[k] + 24
+        v = np.uint64(0)
+        for q in range(8):
+            v |= np.uint64(buf[p + q]) << np.uint64(8 * q)
+        out[k] = v
+    return out.view(np.int64)
 
 
 @njit(nogil=True, cache=True)
@@ -540,7 +554,7 @@ def parse_blocks(raws: list[bytes], undos: list[bytes | None], heights: list[int
     outputs = {"height": o_h, "tx_index": o_ti, "txid": _fixed(_hex_rows(txids, o_tx, _HEX), O, 64),
                "vout": o_vout, "value": out_val, "script": _binary(sdata, soff), "is_coinbase": o_cb}
     inputs = {"height": i_h, "tx_index": i_ti, "vin": i_vin,   # no txid: outputs.txid at (height, tx_index)
-              "prev_txid": _fixed(_hex_at(buf, in_prev[i_sel], _HEX), C, 64),
+              "prev_tx_key": _key_at(buf, in_prev[i_sel]),   # the spent txid's key (schema.py)
               "prev_vout": in_vout[i_sel].astype(np.int32), "created_height": coin_h.astype(np.int32),
               "value": coin_val, "script": _binary(sbuf, coin_soff), "is_coinbase": coin_cb}
     hashes = _hex_rows(bhash, np.arange(nb, dtype=np.int64), _HEX)

@@ -13,6 +13,7 @@ from struct import Struct
 from struct import error as StructError
 
 from costbasis.bitcoin.blockfiles import read_varint as _varint  # Core VARINT, shared with the index reader
+from costbasis.bitcoin.outpoints import tx_key
 from costbasis.errors import CostbasisError
 
 _U16, _U32, _I64 = Struct("<H"), Struct("<I"), Struct("<q")
@@ -132,7 +133,7 @@ class BlockColumns:
         self.blocks = {k: [] for k in ("height", "hash", "prev_hash", "time", "median_time", "tx_count",
                                        "size", "weight", "fees")}
         self.outputs = {k: [] for k in ("height", "tx_index", "txid", "vout", "value", "script", "is_coinbase")}
-        self.inputs = {k: [] for k in ("height", "tx_index", "vin", "prev_txid", "prev_vout",
+        self.inputs = {k: [] for k in ("height", "tx_index", "vin", "prev_tx_key", "prev_vout",
                                        "created_height", "value", "script", "is_coinbase")}
         self.tx_count = 0
 
@@ -162,7 +163,7 @@ def _parse_block(raw, height, undo, cols, median_time):
                                                       o["script"], o["is_coinbase"])
     ins = cols.inputs
     i_h, i_ti, i_vin, i_ptx, i_pv, i_ch, i_val, i_scr, i_cb = (
-        ins["height"], ins["tx_index"], ins["vin"], ins["prev_txid"], ins["prev_vout"],
+        ins["height"], ins["tx_index"], ins["vin"], ins["prev_tx_key"], ins["prev_vout"],
         ins["created_height"], ins["value"], ins["script"], ins["is_coinbase"])
 
     i = 80
@@ -254,7 +255,7 @@ def _parse_block(raw, height, undo, cols, median_time):
         for k in range(nin):
             pv, vout = prevs[k]
             ch, cb, val, scr = coins[k]
-            i_ptx.append(pv[::-1].hex())
+            i_ptx.append(tx_key(pv[::-1].hex()))   # the txid is stored as its key (schema.py)
             i_pv.append(vout)
             i_ch.append(ch)
             i_cb.append(cb)

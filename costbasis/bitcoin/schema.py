@@ -5,14 +5,23 @@ Conventions: heights int32; times are unix seconds (int64, UTC); values in satos
 `script` keeps the raw scriptPubKey bytes so labels can be matched by script
 without formatting addresses on the hot path.
 
-Nothing derivable is stored twice (store format 2):
+Nothing derivable is stored twice, and what identifies is stored compactly (store format 3):
 - no `address` column: an address is a format of `script`; code that shows one formats the
   rows it returns in bulk (bulk_address.types_and_addresses, ~0.2 µs a row);
 - inputs carry no `txid`: a transaction is (height, tx_index) in both tables, so an input's
-  txid is outputs.txid of the same (height, tx_index) (every transaction has an output).
-  The spent outpoint (prev_txid, prev_vout) is kept: it is the one thing not derivable.
-Stores written before (format 1) have those extra columns in their older files; readers take
-only the columns below (LEGACY_COLUMNS), so old and new files are read together.
+  txid is outputs.txid of the same (height, tx_index) (every transaction has an output);
+- inputs carry the spent outpoint as (created_height, prev_tx_key, prev_vout), not the 64-char hex
+  prev_txid: prev_tx_key is the txid's first 8 bytes in display order as a big-endian signed int64
+  (outpoints.tx_key), ~8 B an input instead of ~34 B. The spent transaction is the one of block
+  created_height with that prefix, so the full outpoint is exact in practice (a shared 64-bit prefix
+  within one block: ~n^2/2^65 for n txs, negligible) and is resolved by a join with outputs when
+  wanted (outpoints.resolve, sql/chain/inputs_outpoints.sql). No metric needs it.
+Stores written before keep their older files as they are and grow in the current format; readers
+take the columns below: format 1 files (before format 2) also have outputs.address, inputs.txid and
+inputs.address, which are ignored (LEGACY_COLUMNS); format 1 and 2 files have inputs.prev_txid instead
+of prev_tx_key, which the views derive from it (FROM_OLDER: engine/db.py register_files, engine/spark/
+session.py register_chain). Older files are always a prefix of a table's file list (ingest only
+appends; a rollback rewrites a file in its own format), so the first file tells whether any is older.
 """
 
 import pyarrow as pa
@@ -46,9 +55,9 @@ INPUTS = pa.schema([
     ("height", pa.int32()),        # spending block height
     ("tx_index", pa.int32()),      # the spending tx: its txid is outputs.txid at (height, tx_index)
     ("vin", pa.int32()),
-    ("prev_txid", pa.string()),    # spent coin's outpoint
-    ("prev_vout", pa.int32()),
-    ("created_height", pa.int32()),
+    ("prev_tx_key", pa.int64()),   # spent coin's outpoint: its txid's first 8 bytes (outpoints.tx_key),
+    ("prev_vout", pa.int32()),     # ... its output index
+    ("created_height", pa.int32()),  # ... and the block of its transaction
     ("value", pa.int64()),
     ("script_type", pa.string()),
     ("script", pa.binary()),       # the spent coin's scriptPubKey
@@ -63,8 +72,12 @@ COIN_FLOWS = pa.schema([
     ("count", pa.int32()),
 ])
 
-# Columns that format-1 stores also have (files written before format 2): ignored by readers.
-LEGACY_COLUMNS = {"outputs": ("address",), "inputs": ("txid", "address")}
+# Columns that older files also have: ignored by readers (format 1's address and inputs.txid), or the
+# source of a current column that FROM_OLDER derives from them (inputs.prev_txid, formats 1 and 2).
+LEGACY_COLUMNS = {"outputs": ("address",), "inputs": ("txid", "address", "prev_txid")}
+# Current columns older files lack: {table: {column: older column it is derived from (a hex txid,
+# by outpoints.tx_key; the views' SQL / Spark expressions are outpoints.tx_key_sql / tx_key_spark)}}.
+FROM_OLDER = {"inputs": {"prev_tx_key": "prev_txid"}}
 
 TABLES = {"blocks": BLOCKS, "outputs": OUTPUTS, "inputs": INPUTS, "coin_flows": COIN_FLOWS}
 # Column that holds the block height in each table (used for range files and rollback).

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from costbasis.bitcoin import schema
 from costbasis.bitcoin.addrfast import script_to_address
 from costbasis.bitcoin.consensus import params, subsidy
+from costbasis.bitcoin.outpoints import tx_key
 from costbasis.bitcoin.script import ADDRESS_TYPES, MAX_SCRIPT_SIZE, classify
 from costbasis.bitcoin.source import BlockBatch
 
@@ -56,7 +57,7 @@ except Exception:  # pragma: no cover - no numba, no usable libcrypto, or numba 
 # Columns a source supplies; the rest of each schema is derived here.
 BLOCK_COLS = ("height", "hash", "prev_hash", "time", "median_time", "tx_count", "size", "weight", "fees")
 OUTPUT_COLS = ("height", "tx_index", "txid", "vout", "value", "script", "is_coinbase")
-INPUT_COLS = ("height", "tx_index", "vin", "prev_txid", "prev_vout", "created_height", "value",
+INPUT_COLS = ("height", "tx_index", "vin", "prev_tx_key", "prev_vout", "created_height", "value",
               "script", "is_coinbase")
 
 
@@ -172,7 +173,8 @@ class BatchBuilder:
 
     def add_input(self, height: int, tx_index: int, vin: int, prev_txid: str, prev_vout: int,
                   created_height: int, value: int, script: bytes, is_coinbase: bool) -> None:
-        for k, v in zip(INPUT_COLS, (height, tx_index, vin, prev_txid, prev_vout, created_height, value,
+        """prev_txid: the spent coin's txid (hex, as RPC gives it); stored as its key (outpoints.tx_key)."""
+        for k, v in zip(INPUT_COLS, (height, tx_index, vin, tx_key(prev_txid), prev_vout, created_height, value,
                                      script, is_coinbase)):
             self.inputs[k].append(v)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from costbasis.bitcoin.outpoints import tx_key_sql
+from costbasis.bitcoin.schema import FROM_OLDER
 from costbasis.engine import budget
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
@@ -74,15 +76,34 @@ def register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -
 
 def register_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema | None) -> None:
     if files:
-        rel = con.read_parquet([str(f) for f in files])
-        if schema is not None and not set(rel.columns) <= set(schema.names):
-            # the first file is of an older store format with columns since dropped (bitcoin/schema.py
-            # LEGACY_COLUMNS): DuckDB binds the first file's columns and matches the others by name, so
-            # the view takes only the schema's and old and new files read together
-            rel = rel.select(", ".join(f'"{c}"' for c in schema.names if c in rel.columns))
+        paths = [str(f) for f in files]
+        rel = con.read_parquet(paths)
+        if schema is not None and set(rel.columns) != set(schema.names):
+            rel = _older_format(con, name, paths, rel, schema)
         rel.create_view(name, replace=True)
     elif schema is not None:
         register_arrow(con, name, schema.empty_table())
+
+
+def _older_format(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], rel, schema: pa.Schema):
+    """The view's relation when the first file is of an older store format (bitcoin/schema.py; older
+    files are a prefix of the list, so an all-new table never comes here). Columns since dropped:
+    DuckDB binds the first file's columns and matches the others by name, so taking only the schema's
+    reads old and new files together. Columns that replaced an older one (FROM_OLDER): the files'
+    columns differ, so they are read by name (missing ones NULL) and the new column is derived from the
+    older one where a file lacks it."""
+    derive = {c: old for c, old in FROM_OLDER.get(name, {}).items()
+              if c in schema.names and c not in rel.columns}
+    if derive:
+        rel = con.read_parquet(paths, union_by_name=True)
+    cols = []
+    for c in schema.names:
+        if c in derive:
+            old = tx_key_sql(f'"{derive[c]}"')
+            cols.append(f'coalesce("{c}", {old}) AS "{c}"' if c in rel.columns else f'{old} AS "{c}"')
+        elif c in rel.columns:
+            cols.append(f'"{c}"')
+    return rel.select(", ".join(cols))
 
 
 def connect(store: Store, chain: str | None = None, family: str = "bitcoin",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from costbasis.bitcoin.outpoints import tx_key
 from costbasis.bitcoin.schema import BLOCKS, COIN_FLOWS, INPUTS, KEYS, OUTPUTS
 from costbasis.store import Store
 
@@ -120,7 +121,7 @@ def make_chain(seed: int = 1, start: date = date(2009, 1, 3), span_days: int = 4
                         live.append(row)
         for vin, c in enumerate(spends_here):
             ch.inputs.append({"height": h, "tx_index": min(1, txs - 1), "txid": _h(seed, h, "spend", vin), "vin": vin,
-                              "prev_txid": c["txid"], "prev_vout": c["vout"], "created_height": c["height"],
+                              "prev_tx_key": tx_key(c["txid"]), "prev_vout": c["vout"], "created_height": c["height"],
                               "value": c["value"], "script_type": c["script_type"], "address": None,
                               "script": c["script"], "is_coinbase": c["is_coinbase"]})
             n_in_block += 1

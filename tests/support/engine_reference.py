@@ -56,12 +56,15 @@ def load_coins(store, prices) -> tuple[list[Coin], dict]:
         i = bisect.bisect_right(ptimes, t) - 1
         return pvals[i] if i >= 0 else 0.0
 
-    spent = {(i["prev_txid"], i["prev_vout"]): i["height"] for i in _read(store, "inputs")}
+    # an input names the coin it spends by (created_height, prev_tx_key, prev_vout) (bitcoin/schema.py)
+    spent = {(i["created_height"], i["prev_tx_key"], i["prev_vout"]): i["height"] for i in _read(store, "inputs")}
     coins = []
     for o in _read(store, "outputs"):
         if not o["spendable"]:
             continue
-        sh = spent.get((o["txid"], o["vout"]))
+        # the key written out from bitcoin/schema.py's definition, not imported, on purpose
+        key = int.from_bytes(bytes.fromhex(o["txid"][:16]), "big", signed=True)
+        sh = spent.get((o["height"], key, o["vout"]))
         st = blocks[sh] if sh is not None else None
         coins.append(Coin(blocks[o["height"]], st, o["value"], price_at(blocks[o["height"]]),
                           price_at(st) if st is not None else None))

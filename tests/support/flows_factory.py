@@ -13,6 +13,7 @@ import hashlib
 import pyarrow as pa
 
 from costbasis.bitcoin.address import script_to_address
+from costbasis.bitcoin.outpoints import tx_key
 from costbasis.bitcoin.schema import BLOCKS, COIN_FLOWS, INPUTS, KEYS, OUTPUTS
 from costbasis.store import Store
 
@@ -172,7 +173,7 @@ class FakeChain:
         for ti, tx in enumerate(txs):
             for vin, (op, c) in enumerate(tx["ins"]):
                 self.rows["inputs"].append(dict(
-                    height=h, tx_index=ti, txid=tx["txid"], vin=vin, prev_txid=op[0], prev_vout=op[1],
+                    height=h, tx_index=ti, txid=tx["txid"], vin=vin, prev_tx_key=tx_key(op[0]), prev_vout=op[1],
                     created_height=c[2], value=c[0], script_type="p2wpkh",
                     address=script_to_address("p2wpkh", c[1], "regtest"), script=c[1], is_coinbase=c[3]))
             for vout, (v, s) in enumerate(tx["outs"]):

@@ -18,6 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from costbasis.bitcoin.outpoints import tx_key_spark
+from costbasis.bitcoin.schema import FROM_OLDER
 from costbasis.engine.spark import settings
 from costbasis.errors import CostbasisError
 
@@ -87,13 +89,33 @@ def register_chain(spark, store_root: Path, cs, schemas: dict[str, pa.Schema] | 
     for t in sorted(names if tables is None else set(tables) & names):
         files = cs.files(t)
         if files:
-            df = spark.read.parquet(*[file_url(store_root, f, spark) for f in files])
-            keep = [c for c in (schemas or {}).get(t, pa.schema([])).names if c in df.columns]
-            if keep and set(df.columns) - set(keep):   # older-format files' dropped columns (bitcoin/schema.py)
-                df = df.select(*keep)
+            df = _read_table(spark, t, [file_url(store_root, f, spark) for f in files], (schemas or {}).get(t))
         else:
             df = arrow_df(spark, (schemas or {})[t].empty_table(), store_root)
         df.createOrReplaceTempView(t)
+
+
+def _read_table(spark, table: str, urls: list[str], schema: pa.Schema | None):
+    """The files of one table as the schema's columns, whatever store format wrote them (bitcoin/schema.py).
+    Spark takes the column list from one file (not necessarily the first): dropped columns are simply
+    not selected; a column that replaced an older one (FROM_OLDER) is derived from it when the first
+    file, of the oldest format (older files are a prefix), lacks it: then the files are read with their
+    schemas merged (missing columns NULL) and the new column taken where a file has it."""
+    names = schema.names if schema is not None else []
+    derive = {c: old for c, old in FROM_OLDER.get(table, {}).items() if c in names}
+    if derive and set(derive) - set(spark.read.parquet(urls[0]).columns):
+        from pyspark.sql import functions as F
+
+        df = spark.read.option("mergeSchema", "true").parquet(*urls)
+        for c, old in derive.items():
+            key = tx_key_spark(old)
+            df = df.withColumn(c, F.coalesce(F.col(c), key) if c in df.columns else key)
+    else:
+        df = spark.read.parquet(*urls)
+    keep = [c for c in names if c in df.columns]
+    if keep and df.columns != keep:   # older-format files' dropped columns, or the schema's order
+        df = df.select(*keep)
+    return df
 
 
 class Scratch:
