@@ -1,28 +1,33 @@
--- reads: dep_keys, dep_key_addr, dep_members, member_base, outputs, inputs
+-- reads: dep_keys, dep_key_addr, dep_members, range_clustered, member_base, outputs, inputs
 -- returns: rows (height, tx_index, balance, cluster_size, source_cluster)
 -- params: $h_from, $h_to
 -- Balance of each deposit's source wallet just before the deposit (temp table dep_keys from
 -- sql/whales_source_keys.sql), for the deposits of heights [$h_from, $h_to]: the wallet's balance at
--- height $h_from - 1 (`member_base` (kid, balance): the sum over the wallet's member scripts (temp
--- table dep_members, sql/whales_source_members.sql) of their stored balance changes before $h_from,
--- looked up by costbasis/flows/stored.py in the segments' sorted key indexes; empty for a build from
--- scratch) plus the running sum of its received (+ outputs) and spent (- inputs) values over blocks
+-- height $h_from - 1 (`member_base` (kid, balance), costbasis/flows/stored/wallets.py: an unclustered
+-- wallet's key script's stored balance changes before $h_from, looked up in the segments' sorted key
+-- indexes; a clustered wallet's cluster balance, kept running through the build) plus the running sum
+-- of its received (+ outputs) and spent (- inputs) values over blocks
 -- [$h_from, $h_to] ordered by (height, tx_index), taken over the events strictly before the deposit,
--- summed over the deposit's wallets. Only the new blocks are read, joined only against the members
--- of the wallets that deposit, so extending the stored tables costs time in proportion to the new
--- blocks and the depositing wallets, not the chain.
+-- summed over the deposit's wallets. Only the new blocks are read (a clustered wallet's events are
+-- its cluster's rows of temp table range_clustered, sql/whales_range_clustered.sql), so a build step
+-- costs its blocks and the depositing wallets, never the wallets' members one by one.
 -- Also the total size of the source wallets and the address of the smallest key with an address (the
 -- display name; temp table dep_key_addr (key, address): each key script's address, formatted in bulk by
 -- costbasis/flows/stored.py, null for a script that has none).
-WITH members AS (SELECT kid, script FROM dep_members),
-events AS (
+WITH events AS (
+    -- unclustered wallets: their key script's own outputs and inputs in the range
     SELECT m.kid, o.height::BIGINT * 1048576 + o.tx_index AS pos, o.value AS delta
-    FROM outputs o JOIN members m ON o.script = m.script
+    FROM outputs o JOIN dep_members m ON o.script = m.script
     WHERE o.height BETWEEN $h_from AND $h_to
     UNION ALL
     SELECT m.kid, i.height::BIGINT * 1048576 + i.tx_index AS pos, -i.value AS delta
-    FROM inputs i JOIN members m ON i.script = m.script
+    FROM inputs i JOIN dep_members m ON i.script = m.script
     WHERE i.height BETWEEN $h_from AND $h_to
+    UNION ALL
+    -- clustered wallets: their cluster's events in the range (temp table range_clustered)
+    SELECT w.kid, r.pos, r.delta
+    FROM range_clustered r JOIN (SELECT DISTINCT kid, cluster FROM dep_keys WHERE cluster IS NOT NULL) w
+         ON w.cluster = r.cluster
 ),
 -- the deposits among their wallets' events, each before the events of its own position: the running
 -- sum at a deposit row is its wallet's change over the events strictly before it (the common

@@ -23,9 +23,9 @@ from costbasis.engine.spark.settings import enabled
 from costbasis.engine.spark.statements import run_sql, transpile_tree
 
 _flows: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_flows", default=None)
-FLOW_FILES = ("flows_exchange_txs", "whales_source_keys")
+FLOW_FILES = ("flows_exchange_txs", "whales_source_keys", "whales_build_clusters", "whales_range_clustered")
 FLOW_QUERIES = ("whales_source_balances", "whales_deposit_coins", "whales_balance_delta")
-FLOW_VIEWS = ("blocks", "outputs", "inputs", "xlabels", "clusters")   # registered on Spark per build
+FLOW_VIEWS = ("blocks", "outputs", "inputs", "xlabels", "clusters_file")   # registered on Spark per build
 
 
 class _Flows:
@@ -45,7 +45,7 @@ class _Flows:
                 .selectExpr("script", "CAST(cluster AS BIGINT) AS cluster")
         else:
             df = self.spark.sql("SELECT CAST(NULL AS BINARY) AS script, CAST(NULL AS BIGINT) AS cluster WHERE false")
-        df.createOrReplaceTempView("clusters")
+        df.createOrReplaceTempView("clusters_file")   # sql/whales_build_clusters.sql makes `clusters` of it
         self.tables = {}
         self.duck = []   # DuckDB temp tables of Spark results (dropped at the end of the build)
 

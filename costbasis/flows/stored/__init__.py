@@ -68,7 +68,7 @@ import duckdb
 import pyarrow as pa
 
 from costbasis.bitcoin import address_sql
-from costbasis.engine.db import files_view, hash_probe, register_arrow
+from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.stored import build
 from costbasis.flows.stored.balances import _merge_balances, load_balances, script_balances_at
@@ -128,10 +128,12 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
         same = on_chain and all(state.get(k) == want[k] for k in ("format", "probe"))
         relabel = same and state["labels"] != want["labels"]
         sources = same and state["clusters"] != want["clusters"]
-        _register_clusters(store, con, chain)
         materialize_exchange_labels(con)   # joined at every step: read once
+        # a plain extension builds only the new blocks; anything else may rebuild or redo the whole chain
+        plain = on_chain and same and not relabel and not sources and _inputs(state) == want
         try:
             with spark_hooks.flows_build(store, chain, con):
+                _register_clusters(store, con, chain, state["height"] + 1 if plain else 0, tip[0])
                 if relabel or sources:
                     state = _redo(con, ds, state, want, relabel, sources, steps,
                                   address_sql.chain_network(chain, cs.meta))
@@ -147,22 +149,28 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
 
 def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
     ds = _private_set()
-    _register_clusters(store, con, chain)
     materialize_exchange_labels(con)
+    _register_clusters(store, con, chain, 0, tip[0])
     steps: dict = {}
     state = _grow(store, con, chain, ds, None, want, tip[0], steps)
     return FlowTables(_files_of(ds, state), state, "rebuilt", time.perf_counter() - t0, steps)
 
 
-def _register_clusters(store: Store, con, chain: str) -> None:
-    """View `clusters` (script, cluster) over clusters/<chain>.parquet (read by DuckDB as it joins, never
-    whole into Arrow; its address column, if any, is not needed: addresses are formatted from scripts)."""
+def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int) -> None:
+    """Temp table `clusters` (script, cluster): of clusters/<chain>.parquet (view clusters_file, read by
+    DuckDB as it joins, never whole into Arrow) the clusters a build of heights [h_from, h_to] can need
+    (sql/whales_build_clusters.sql: one pass over the file, not one per build step); its address column,
+    if any, is not needed: addresses are formatted from scripts."""
     path = store.dataset_path("clusters", chain)
     schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])
     if path.is_file():
-        con.read_parquet(str(path)).select("script, cluster::BIGINT AS cluster").create_view("clusters", replace=True)
+        con.read_parquet(str(path)).select("script, cluster::BIGINT AS cluster").create_view("clusters_file",
+                                                                                              replace=True)
     else:
-        register_arrow(con, "clusters", schema.empty_table())
+        register_arrow(con, "clusters_file", schema.empty_table())
+    p = {"h_from": h_from, "h_to": h_to}
+    if not spark_hooks.create(con, "whales_build_clusters", p):   # --engine spark: on Spark, kept on both
+        con.execute(sql_text("whales_build_clusters"), p)
 
 
 def register(con: duckdb.DuckDBPyConnection, ft: FlowTables) -> None:

@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 
 from costbasis.bitcoin import address_sql
-from costbasis.engine.db import register_arrow, sql_text
+from costbasis.engine.db import sql_text
 from costbasis.engine.spark import hooks as spark_hooks
-from costbasis.flows.balance_index import member_balances, write_index
+from costbasis.flows.balance_index import write_index
 from costbasis.flows.stored.state import (BALANCES, FILES, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
                                           _next_gen, _seg_labels, _stamps)
+from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
 from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_labels
 from costbasis.store import Store
 from costbasis.store.derived import DerivedSet, merge_due
@@ -23,13 +24,14 @@ STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 kee
 
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
                 out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None,
-                network: str = "main") -> None:
+                network: str = "main", wallets: ClusterBalances | None = None) -> None:
     """Write the five segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
 
     Needs the chain views, `xlabels` and `clusters`; `network` formats the source wallets' addresses.
     `base_indexes`: the balance indexes of the segments of every block before h_from (none: h_from
     must be 0); only blocks [h_from, h_to] are read, and of the stored balances only the new deposits'
-    wallets' members (binary searches).
+    unclustered wallets' scripts (binary searches). `wallets`: the clusters' balances at h_from, kept
+    running by a caller that builds in height order (wallets.py); None: looked up for this range.
     """
     if not base_indexes and h_from != 0:
         raise ValueError("build_range: balances at h_from - 1 are needed to start past height 0")
@@ -45,9 +47,13 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     _exchange_txs(con, h_from, h_to)
     _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamps["exchange_txs"])
     lap("exchange_txs")
-    _source_keys(con, p, base_indexes, network)
+    own = wallets is None
+    wallets = _source_keys(con, p, base_indexes, network, wallets)
     lap("source_keys")
     _write_sources(con, p, out[SOURCES], stamps[SOURCES])
+    wallets.advance(con, h_to)
+    if own:
+        ClusterBalances.drop(con)
     lap("source_balances")
     _copy(con, _SELECT["deposit_coins"].format(src="(" + _coins_query(con, p) + ")"), p, out["deposit_coins"],
           stamps["deposit_coins"])
@@ -73,15 +79,22 @@ def _coins_query(con, p: dict) -> str:
     return _query(con, "whales_deposit_coins", p)
 
 
-def _source_keys(con, p: dict, base_indexes: list[Path], network: str) -> None:
-    """Temp tables dep_keys, dep_key_addr (the keys' display addresses), dep_members and member_base
-    (the wallets' balances before p["h_from"]) for the deposit candidates of temp table exchange_txs."""
+def _source_keys(con, p: dict, base_indexes: list[Path], network: str,
+                 wallets: ClusterBalances | None = None) -> ClusterBalances:
+    """Temp tables dep_keys, dep_key_addr (the keys' display addresses), dep_members (unclustered
+    wallets' scripts), range_clustered (the range's events of clustered scripts) and member_base (the
+    wallets' balances before p["h_from"]) for the deposit candidates of temp table exchange_txs.
+    `wallets` None: the clusters' balances are looked up for these deposits' clusters (returned)."""
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
     address_sql.register(con)
     con.execute(sql_text("whales_key_addresses"), {"network": network})
     con.execute(sql_text("whales_source_members"))
-    register_arrow(con, "member_base", member_balances(con, base_indexes))
+    if wallets is None:
+        wallets = ClusterBalances(con, base_indexes, p["h_from"], only_deposits=True)
+    wallets.range_events(con, p["h_from"], p["h_to"])
+    register_member_base(con, base_indexes)
+    return wallets
 
 
 def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
@@ -89,8 +102,7 @@ def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
 
 
 def _drop_source_keys(con) -> None:
-    con.execute("DROP TABLE dep_keys; DROP TABLE dep_key_addr; DROP TABLE dep_members; DROP VIEW member_base")
-    con.unregister("__arrow_member_base")
+    con.execute("DROP TABLE dep_keys; DROP TABLE dep_key_addr; DROP TABLE dep_members; DROP TABLE member_base")
 
 
 def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, want: dict,
@@ -106,10 +118,13 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     gen = _next_gen(ds, state)
     if fresh:
         files[LABELS] = [_write_labels(con, ds, gen, want["labels"])]
+    # the clusters' balances, kept running through the steps (looked up once, not per step)
+    wallets = ClusterBalances(con, [ds.path / f for f in files[INDEX]], h) if h <= h_to else None
     while h <= h_to:
         hi = min(h + STEP_BLOCKS - 1, h_to)
         out = _names(ds, gen, 0)
-        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps, network)
+        build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps, network,
+                    wallets)
         segs.append((h, hi))
         seg_labels.append(want["labels"])
         for t in FILES:
@@ -135,4 +150,5 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
         fresh = False
         gen += 1
         h = hi + 1
+    ClusterBalances.drop(con)
     return state

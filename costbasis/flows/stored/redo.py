@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _exchange_txs, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, INDEX, LABEL_REDO_MAX, LABELED, LABELS, META_KEY, SOURCES,
                                           _file_stamp, _names, _next_gen, _seg_labels)
+from costbasis.flows.stored.wallets import ClusterBalances
 from costbasis.flows.stored.write import _SELECT, _copy, _write_labels
 from costbasis.store.derived import DerivedSet
 
@@ -20,16 +21,19 @@ def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, ste
     members' events, and the balance indexes before it; exchange_txs, deposit_coins and the balances are kept."""
     t0 = time.perf_counter()
     gen = _next_gen(ds, state)
+    wallets = ClusterBalances(con, [], 0)   # in height order from 0: the clusters' balances kept running
     for i, ((lo, hi), lab) in enumerate(zip(state["segments"], _seg_labels(state))):
         p = {"h_from": lo, "h_to": hi}
         con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($f)",
                     {"f": str(ds.path / files["exchange_txs"][i])})
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network, wallets)
         out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
         _write_sources(con, p, out, _file_stamp(want, lo, hi, SOURCES, lab))
+        wallets.advance(con, hi)
         files[SOURCES][i] = out.name
         con.execute("DROP TABLE exchange_txs")
         _drop_source_keys(con)
+    ClusterBalances.drop(con)
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
 
 
@@ -90,7 +94,8 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
                     f"({cand.format('xt_new')} EXCEPT {cand.format('read_parquet($f)')}) a USING (height, tx_index)",
                     {"f": old["exchange_txs"]})
         p = {"h_from": lo, "h_to": hi}
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)   # the new candidates' wallets only
+        # the new candidates' wallets only (their clusters' balances looked up for this segment)
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
         out = _names(ds, gen, i)
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
@@ -105,6 +110,7 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
         rewritten += 1
         con.execute("DROP TABLE exchange_txs; DROP TABLE xt_new; DROP TABLE cand_gone")
         _drop_source_keys(con)
+        ClusterBalances.drop(con)
     con.execute("DROP TABLE label_changed")
     steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
     steps["label_segments"] = rewritten
