@@ -178,3 +178,49 @@ def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_
     assert len(segs) > len(unbounded.state["segments"])
     assert [lo for lo, _ in segs[1:]] == [hi + 1 for _, hi in segs[:-1]]   # contiguous, nothing lost
     assert _rows(capped) == _rows(unbounded)
+
+
+def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path):
+    """labels expand writes, beside the new clusters, the scripts whose wallet changed
+    (clusters/<chain>.changes.parquet); the flow tables then recompute only the deposits with an
+    input among them: a segment with none keeps its deposit_sources file, and every row equals a
+    build from scratch under the new clusters."""
+    import duckdb
+    from costbasis.labels.expand import _write_changes
+    from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
+    path = store.dataset_path("clusters", CHAIN)
+    clusters = pq.read_table(path, columns=["script", "cluster"])
+    # the clustered wallet with the fewest deposits: its scripts become unclustered
+    ds = stored.derived_set(store, CHAIN)
+    con = duckdb.connect()
+    con.register("clusters_t", clusters)
+    cl, heights = con.execute(
+        "SELECT c.cluster, list(DISTINCT d.height) FROM read_parquet($f) d JOIN read_parquet($i) i USING (height, tx_index) "
+        "JOIN clusters_t c ON c.script = i.script GROUP BY c.cluster ORDER BY count(DISTINCT d.height), c.cluster LIMIT 1",
+        {"f": [str(p) for p in ds.files(ds.load(), stored.SOURCES)],
+         "i": [str(p) for p in store.chain(CHAIN).files("inputs")]}).fetchall()[0]
+    gone = clusters.filter(pc.equal(clusters["cluster"], cl))["script"].to_pylist()
+    old = tmp_path / "old.parquet"
+    shutil.copy(path, old)
+    old_fp = clusters_fingerprint(store, CHAIN)
+    kept = clusters.filter(pc.not_equal(clusters["cluster"], cl))   # that wallet's scripts unclustered now
+    pq.write_table(kept.replace_schema_metadata({CLUSTERS_META: b"test-clusters-2"}), path)
+    _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-2")
+    changed = pq.read_table(clusters_changes_path(store, CHAIN))["script"].to_pylist()
+    assert sorted(changed) == sorted(gone)
+    before = ds.load()
+    ft = _build(store, _labels(store))
+    assert ft.action == "sources" and ft.state["clusters"] == "test-clusters-2"
+    after = ds.load()
+    touched = {i for i, (lo, hi) in enumerate(before["segments"]) if any(lo <= h <= hi for h in heights)}
+    redone = {i for i, (a, b) in enumerate(zip(before["tables"][stored.SOURCES], after["tables"][stored.SOURCES]))
+              if a != b}
+    assert touched <= redone and ft.steps["source_segments"] == len(redone) < len(before["segments"])
+    for t in stored.FILES:
+        if t != stored.SOURCES:
+            assert after["tables"][t] == before["tables"][t], t
+    got = _rows(ft)
+    assert _build(store, _labels(store)).action == "fresh"   # the mixed per-segment stamps are trusted
+    scratch = Store(shutil.copytree(store.root, tmp_path / "scratch"))
+    stored.derived_set(scratch, CHAIN).remove()
+    assert _rows(_build(scratch, _labels(scratch))) == got

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from costbasis.bitcoin.schema import TABLES
 from costbasis.engine.db import connect, files_view as register_files, hash_at, hash_probe, run, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.errors import CostbasisError, UsageError
-from costbasis.store.digest import CLUSTERS_META
+from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
 from costbasis.labels import unionfind as uf
 from costbasis.labels.dataset import (LABEL_COLUMNS, materialize_exchange_labels, read_labels,
                                       register_exchange_labels, rewrite_labels)
@@ -232,6 +233,15 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
             return path, digest   # already written for this state (a rerun): identical content
     except (pa.ArrowException, OSError):
         pass
+    # the previous file, pinned by a hard link, to list what changed (clusters_changes_path)
+    old_fp, changes = clusters_fingerprint(store, name), clusters_changes_path(store, name)
+    prev = path.with_name(f".{name}.prev-{os.getpid()}")
+    prev.unlink(missing_ok=True)
+    try:
+        if old_fp != "none":
+            os.link(path, prev)
+    except OSError:   # no hard links here: no changes file, flows redo every deposit's source
+        old_fp = "none"
     n = st["n_ids"]
     roots_file = ds.path / f".tmp-roots-{st['gen']:08d}.parquet"
     parent = uf.open_parents(ds.path / st["parent"], n, write=True)
@@ -253,9 +263,27 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
                         "ROW_GROUP_SIZE 16384, USE_TMP_FILE false, KV_METADATA {'costbasis.clusters': $digest})",
                         {"path": tmp, "digest": digest})
         _atomic_write(path, ".parquet", write)
+        changes.unlink(missing_ok=True)
+        if old_fp != "none":
+            _write_changes(con, prev, path, changes, old_fp, digest)
     finally:
         roots_file.unlink(missing_ok=True)
+        prev.unlink(missing_ok=True)
     return path, digest
+
+
+def _write_changes(con, old: Path, new: Path, out: Path, old_fp: str, new_fp: str) -> None:
+    """The scripts whose wallet changed from clusters file `old` to `new` (sql/labels/labels_cluster_changes.sql),
+    stamped with both fingerprints: flows redo only the deposits with an input among them."""
+    for view, f in (("clusters_old", old), ("clusters_new", new)):
+        con.read_parquet(str(f)).select("script, cluster::BIGINT AS cluster").create_view(view, replace=True)
+
+    def write(tmp: str) -> None:
+        con.execute(f"COPY ({_body('labels_cluster_changes')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
+                    "USE_TMP_FILE false, KV_METADATA {'costbasis.clusters.from': $old, 'costbasis.clusters.to': $new})",
+                    {"path": tmp, "old": old_fp, "new": new_fp})
+    _atomic_write(out, ".parquet", write)
+    con.execute("DROP VIEW clusters_old; DROP VIEW clusters_new")
 
 
 def cluster_scripts(con, cj_min_inputs: int = CJ_MIN_INPUTS, cj_min_equal: int = CJ_MIN_EQUAL,

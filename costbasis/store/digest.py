@@ -23,3 +23,25 @@ def clusters_fingerprint(store, chain: str) -> str:
         return md[CLUSTERS_META].decode()
     st = path.stat()
     return f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+CHANGES_FROM = b"costbasis.clusters.from"   # the changes file: what clusters it leads from and to
+CHANGES_TO = b"costbasis.clusters.to"
+
+
+def clusters_changes_path(store, chain: str):
+    """clusters/<chain>.changes.parquet: the scripts whose cluster's member set the last `labels expand`
+    changed (sql/labels/labels_cluster_changes.sql), so derived state built under the previous clusters
+    redoes only what touches them."""
+    return store.dataset_path("clusters", chain).with_name(f"{chain}.changes.parquet")
+
+
+def clusters_changes(store, chain: str, old_fp: str, new_fp: str):
+    """The changes file when it leads from clusters `old_fp` to `new_fp` (the current file), else None."""
+    path = clusters_changes_path(store, chain)
+    try:
+        md = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError):
+        return None
+    ok = md.get(CHANGES_FROM, b"").decode() == old_fp and md.get(CHANGES_TO, b"").decode() == new_fp
+    return path if ok and old_fp != "none" and not old_fp.startswith("stat:") else None

@@ -42,10 +42,13 @@ under, deposit_sources also the clusters (no other table depends on them), check
   and, of its deposit rows, only those of the txs whose deposit-candidate status changed removed or
   computed (_redo_labels). The balances do not depend on the labels and are kept. A change of more
   than LABEL_REDO_MAX of all labelled scripts rebuilds instead;
-- new clusters (`labels expand`), recorded tip still on the chain -> only deposit_sources is
-  rewritten, range by range (its stored exchange txs, the deposits' inputs and the source wallets'
-  members' events in that range, base balances from the indexes); exchange_txs, deposit_coins and the
-  balances are kept. New labels and clusters are committed once, together, then the state extended as
+- new clusters (`labels expand`), recorded tip still on the chain -> only deposit_sources depends on
+  them: with the changes file labels expand wrote beside the clusters (the scripts whose wallet
+  changed, leading from the state's clusters to the new ones) only the deposits with an input among
+  those scripts are recomputed, and a range with none keeps its file (`seg_clusters` stamps); without
+  it every range's deposit_sources is rewritten (its stored exchange txs, the deposits' inputs and
+  the source wallets' events in that range, base balances from the indexes); exchange_txs,
+  deposit_coins and the balances are kept. New labels and clusters are committed once, together, then the state extended as
   above (kill -9: redone next call);
 - anything else (rollback or reorg below the recorded tip, a damaged or
   foreign file, an older format) -> rebuilt from scratch, the old state published until the new
@@ -79,7 +82,7 @@ from costbasis.flows.stored.state import (BALANCE_DELTAS, BALANCES, FILES, FORMA
                                           _files_of, _inputs, _private_set, derived_set, read_state)
 from costbasis.labels.dataset import materialize_exchange_labels
 from costbasis.store import Store
-from costbasis.store.digest import clusters_fingerprint
+from costbasis.store.digest import clusters_changes, clusters_fingerprint
 
 __all__ = ["BALANCE_DELTAS", "BALANCES", "FILES", "FORMAT", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
            "META_KEY", "SCHEMAS", "SOURCES", "TABLES", "FlowTables", "build", "build_range", "derived_set",
@@ -135,8 +138,9 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
             with spark_hooks.flows_build(store, chain, con):
                 _register_clusters(store, con, chain, state["height"] + 1 if plain else 0, tip[0])
                 if relabel or sources:
+                    changes = clusters_changes(store, chain, state["clusters"], want["clusters"]) if sources else None
                     state = _redo(con, ds, state, want, relabel, sources, steps,
-                                  address_sql.chain_network(chain, cs.meta))
+                                  address_sql.chain_network(chain, cs.meta), changes)
                 ok = on_chain and state is not None and _inputs(state) == want
                 if not ok or state["height"] < tip[0]:
                     state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)

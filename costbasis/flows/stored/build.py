@@ -13,7 +13,7 @@ from costbasis.engine.db import sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import write_index
 from costbasis.flows.stored.state import (BALANCES, FILES, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
-                                          _next_gen, _seg_labels, _stamps)
+                                          _next_gen, _seg_clusters, _seg_labels, _stamps)
 from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
 from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_labels
 from costbasis.store import Store
@@ -112,6 +112,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     network = address_sql.chain_network(chain, cs.meta)
     segs = [tuple(s) for s in state["segments"]] if state else []
     seg_labels = _seg_labels(state) if state else []
+    seg_clusters = _seg_clusters(state) if state else []
     files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)} if state else {t: [] for t in FILES}
     h = segs[-1][1] + 1 if segs else 0
     fresh = state is None
@@ -127,6 +128,7 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
                     wallets)
         segs.append((h, hi))
         seg_labels.append(want["labels"])
+        seg_clusters.append(want["clusters"])
         for t in FILES:
             files[t].append(out[t].name)
         k = 1
@@ -139,13 +141,15 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
                    merged, _stamps(want, lo2, hi2))
             segs[-2:] = [(lo2, hi2)]
             seg_labels[-2:] = [want["labels"]]
+            seg_clusters[-2:] = [want["clusters"]]
             for t in FILES:
                 files[t][-2:] = [merged[t].name]
             k += 1
         steps["merge"] = steps.get("merge", 0.0) + time.perf_counter() - t0
         tip_hash = _chain_hash_at(store, con, chain, hi)
         new_state = dict(want, height=hi, hash=tip_hash, tip=[hi, tip_hash], files=cs.file_set(hi),
-                         segments=[list(s) for s in segs], seg_labels=seg_labels, gen=gen)
+                         segments=[list(s) for s in segs], seg_labels=seg_labels, seg_clusters=seg_clusters,
+                         gen=gen)
         state = ds.commit(new_state, lists=files, fresh=fresh, keep_previous=True)
         fresh = False
         gen += 1

@@ -4,13 +4,14 @@ the stored segments keep their files), committed once."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _exchange_txs, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, INDEX, LABEL_REDO_MAX, LABELED, LABELS, META_KEY, SOURCES,
-                                          _file_stamp, _names, _next_gen, _seg_labels)
+                                          _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
 from costbasis.flows.stored.wallets import ClusterBalances
 from costbasis.flows.stored.write import _SELECT, _copy, _write_labels
 from costbasis.store.derived import DerivedSet
@@ -35,6 +36,46 @@ def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, ste
         _drop_source_keys(con)
     ClusterBalances.drop(con)
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
+
+
+def _redo_sources_partial(con, ds: DerivedSet, state: dict, want: dict, files: dict, seg_clusters: list,
+                          steps: dict, network: str, changes: Path) -> None:
+    """New clusters with their changes file (labels expand: the scripts whose wallet changed,
+    costbasis/store/digest.clusters_changes): per stored range, only the deposits with an input among
+    those scripts are recomputed (their rows depend on their own tx, their wallets and the balances
+    only); the others keep their rows, and a range with none keeps its file (its stamp, in
+    `seg_clusters`, names the clusters it was written under: the same rows under both)."""
+    t0 = time.perf_counter()
+    gen = _next_gen(ds, state)
+    con.read_parquet(str(changes)).create_view("cluster_changed", replace=True)
+    redone = 0
+    for i, (lo, hi) in enumerate(state["segments"]):
+        p = {"h_from": lo, "h_to": hi}
+        xt = str(ds.path / files["exchange_txs"][i])
+        con.execute("CREATE OR REPLACE TEMP TABLE src_redo AS SELECT DISTINCT i.height, i.tx_index FROM inputs i "
+                    "SEMI JOIN cluster_changed c ON i.script = c.script "
+                    "SEMI JOIN (SELECT height, tx_index FROM read_parquet($xt) WHERE direction = 'in' "
+                    "AND NOT from_exchange) d ON i.height = d.height AND i.tx_index = d.tx_index "
+                    "WHERE i.height BETWEEN $h_from AND $h_to", dict(p, xt=xt))
+        if con.execute("SELECT count(*) FROM src_redo").fetchall()[0][0]:
+            con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
+                        "SEMI JOIN src_redo USING (height, tx_index)", {"xt": xt})
+            _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
+            rows = ("(SELECT * FROM read_parquet($f_old) ANTI JOIN src_redo USING (height, tx_index) UNION ALL "
+                    "SELECT * FROM (" + _query(con, "whales_source_balances", p) + "))")
+            out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
+            _copy(con, _SELECT[SOURCES].format(src=rows), dict(p, f_old=str(ds.path / files[SOURCES][i])), out,
+                  _file_stamp(want, lo, hi, SOURCES, _seg_labels(state)[i]))
+            files[SOURCES][i] = out.name
+            seg_clusters[i] = want["clusters"]
+            redone += 1
+            con.execute("DROP TABLE exchange_txs")
+            _drop_source_keys(con)
+            ClusterBalances.drop(con)
+        con.execute("DROP TABLE src_redo")
+    con.execute("DROP VIEW cluster_changed")
+    steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
+    steps["source_segments"] = redone
 
 
 def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
@@ -118,18 +159,29 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
 
 
 def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict,
-          network: str) -> dict | None:
+          network: str, changes: Path | None = None) -> dict | None:
     """The stored segments brought to new labels and/or clusters, committed once (kill -9: redone next
-    call); None when a rebuild is due instead."""
+    call); None when a rebuild is due instead. `changes`: the clusters' changes file leading from the
+    state's clusters to the new ones (only the deposits it touches are redone), None: every deposit."""
     files = {t: [f.name for f in ds.files(state, t)] for t in FILES + (LABELS,)}
     seg_labels = _seg_labels(state)
+    seg_clusters = list(_seg_clusters(state))
+    partial = sources and changes is not None
     if relabel:
-        seg_labels = _redo_labels(con, ds, state, want, files, steps, network, sources=not sources)
+        before = list(files[SOURCES])
+        # deposit rows of new candidates are computed here under the new clusters, unless every
+        # deposit is redone below anyway
+        seg_labels = _redo_labels(con, ds, state, want, files, steps, network, sources=partial or not sources)
         if seg_labels is None:
             return None
         files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
-    if sources:
+        seg_clusters = [want["clusters"] if f != b else c for f, b, c in zip(files[SOURCES], before, seg_clusters)]
+    if partial:
+        _redo_sources_partial(con, ds, dict(state, seg_labels=seg_labels), want, files, seg_clusters, steps,
+                              network, changes)
+    elif sources:
         _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps, network)
+        seg_clusters = [want["clusters"]] * len(seg_clusters)
     new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}
-    return ds.commit(dict(new_state, **want, seg_labels=seg_labels, gen=_next_gen(ds, state)), lists=files,
-                     keep_previous=True)
+    return ds.commit(dict(new_state, **want, seg_labels=seg_labels, seg_clusters=seg_clusters,
+                          gen=_next_gen(ds, state)), lists=files, keep_previous=True)

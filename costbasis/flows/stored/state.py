@@ -75,10 +75,19 @@ def _seg_labels(state: dict) -> list[str]:
     return state.get("seg_labels") or [state.get("labels")] * len(state.get("segments", []))
 
 
-def _file_stamp(state: dict, lo: int, hi: int, table: str, labels: str | None = None) -> str:
+def _seg_clusters(state: dict) -> list[str]:
+    """Per segment, the clusters fingerprint its deposit_sources file is stamped with: new clusters leave
+    the segments none of whose deposits has an input in a changed cluster as they were (redo.py)."""
+    return state.get("seg_clusters") or [state.get("clusters")] * len(state.get("segments", []))
+
+
+def _file_stamp(state: dict, lo: int, hi: int, table: str, labels: str | None = None,
+                clusters: str | None = None) -> str:
     inputs = _inputs(state, table)
     if "labels" in inputs and labels is not None:
         inputs["labels"] = labels
+    if "clusters" in inputs and clusters is not None:
+        inputs["clusters"] = clusters
     return json.dumps(dict(inputs, range=[lo, hi]), sort_keys=True)
 
 
@@ -102,12 +111,12 @@ def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[
             if not all(index_ok(b, f) for b, f in zip(ds.files(st, BALANCES), files)):
                 return None, None
             continue
-        for f, (lo, hi), lab in zip(files, segs, _seg_labels(st)):
+        for f, (lo, hi), lab, clu in zip(files, segs, _seg_labels(st), _seg_clusters(st)):
             try:
                 md = pq.read_schema(f).metadata or {}
             except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
                 return None, None
-            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t, lab):
+            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t, lab, clu):
                 return None, None
     return st, None
 
