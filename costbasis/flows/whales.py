@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
 
-from costbasis.engine.db import register_arrow, run
+from costbasis.engine.db import register_arrow, run, sql_text
 from costbasis.errors import CostbasisError
 from costbasis.flows.age_bands import age_bands_table
 from costbasis.dates import day_end, day_start, parse_date, time_bounds
@@ -45,13 +45,16 @@ def _utc_day(t: int) -> date:
     return datetime.fromtimestamp(t, timezone.utc).date()
 
 
-def _deposits(con, t_from: int, t_to: int, min_btc, min_usd) -> pa.Table:
+def _deposit_params(con, t_from: int, t_to: int, min_btc, min_usd) -> dict:
     register_arrow(con, "age_bands", age_bands_table())
-    return run(con, "whales_deposits", {
-        "t_from": t_from, "t_to": t_to,
-        "min_sats": int(round((min_btc if min_btc is not None else 100) * SATS)),
-        "min_usd": float(min_usd) if min_usd is not None else None,
-        "whale_sats": WHALE_HOLDING_BTC * SATS})
+    return {"t_from": t_from, "t_to": t_to,
+            "min_sats": int(round((min_btc if min_btc is not None else 100) * SATS)),
+            "min_usd": float(min_usd) if min_usd is not None else None,
+            "whale_sats": WHALE_HOLDING_BTC * SATS}
+
+
+def _deposits(con, t_from: int, t_to: int, min_btc, min_usd) -> pa.Table:
+    return run(con, "whales_deposits", _deposit_params(con, t_from, t_to, min_btc, min_usd))
 
 
 def whale_deposits(store: Store, chain: str | None = None, date_from=None, date_to=None,
@@ -87,9 +90,11 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     if out_from > out_to:
         return schema.empty_table()
     cal_from, cal_to = max(chain_from, out_from - timedelta(days=window)), out_to
-    deps = _deposits(con, day_start(cal_from), day_end(cal_to), min_btc, min_usd)
-    register_arrow(con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["value_usd"],
-                                                     "amount": deps["value_btc"]}))
+    # the deposits stay in DuckDB (a temp table, spilled under the budget): over all days they grow
+    # with the chain, and the daily signal needs three of their columns
+    con.execute("CREATE OR REPLACE TEMP TABLE deposit_amounts AS SELECT time, value_usd AS usd, value_btc AS amount "
+                f"FROM ({sql_text('whales_deposits').rstrip().rstrip(';')})",
+                _deposit_params(con, day_start(cal_from), day_end(cal_to), min_btc, min_usd))
     t = run(con, "whales_daily", {"cal_from": cal_from, "cal_to": cal_to, "out_from": out_from, "out_to": out_to,
                                   "window": int(window), "z": float(z), "min_periods": MIN_PERIODS})
     return t.rename_columns(schema.names).cast(schema)

@@ -61,11 +61,10 @@ def _redo_sources_partial(con, ds: DerivedSet, state: dict, want: dict, files: d
             con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
                         "SEMI JOIN src_redo USING (height, tx_index)", {"xt": xt})
             _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
-            rows = ("(SELECT * FROM read_parquet($f_old) ANTI JOIN src_redo USING (height, tx_index) UNION ALL "
-                    "SELECT * FROM (" + _query(con, "whales_source_balances", p) + "))")
             out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
-            _copy(con, _SELECT[SOURCES].format(src=rows), dict(p, f_old=str(ds.path / files[SOURCES][i])), out,
-                  _file_stamp(want, lo, hi, SOURCES, _seg_labels(state)[i]))
+            _replace_rows(con, SOURCES, ds.path / files[SOURCES][i], "src_redo",
+                          "(" + _query(con, "whales_source_balances", p) + ")", p, out,
+                          _file_stamp(want, lo, hi, SOURCES, _seg_labels(state)[i]))
             files[SOURCES][i] = out.name
             seg_clusters[i] = want["clusters"]
             redone += 1
@@ -76,6 +75,14 @@ def _redo_sources_partial(con, ds: DerivedSet, state: dict, want: dict, files: d
     con.execute("DROP VIEW cluster_changed")
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
     steps["source_segments"] = redone
+
+
+def _replace_rows(con, table: str, old_file, gone: str, new_rows: str, p: dict, out: Path, stamp: str) -> None:
+    """Segment file `old_file` of `table` without the txs of temp table `gone` (a name of ours), plus the
+    rows of query `new_rows` (binding `p`), written to `out`."""
+    rows = (f"(SELECT * FROM read_parquet($f_old) ANTI JOIN {gone} USING (height, tx_index) "
+            f"UNION ALL SELECT * FROM {new_rows})")
+    _copy(con, _SELECT[table].format(src=rows), dict(p, f_old=str(old_file)), out, stamp)
 
 
 def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
@@ -141,11 +148,10 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
         for t in LABELED if sources else ("exchange_txs", "deposit_coins"):
-            rows = srcs[t] if t == "exchange_txs" else (
-                f"(SELECT * FROM read_parquet($f_old) ANTI JOIN cand_gone USING (height, tx_index) "
-                f"UNION ALL SELECT * FROM {srcs[t]})")
-            _copy(con, _SELECT[t].format(src=rows), dict(p, f_old=old[t]) if t != "exchange_txs" else {},
-                  out[t], _file_stamp(want, lo, hi, t))
+            if t == "exchange_txs":
+                _copy(con, _SELECT[t].format(src=srcs[t]), {}, out[t], _file_stamp(want, lo, hi, t))
+            else:
+                _replace_rows(con, t, old[t], "cand_gone", srcs[t], p, out[t], _file_stamp(want, lo, hi, t))
             files[t][i] = out[t].name
         seg_labels[i] = want["labels"]
         rewritten += 1
