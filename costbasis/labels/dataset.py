@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import warnings
 import weakref
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from costbasis.errors import CostbasisError
 from costbasis.store import Store
@@ -94,33 +94,24 @@ def bitcoin_label_chain(store: Store, chain: str | None) -> str | None:
     return btc[0] if btc else None
 
 
+XLABELS = pa.schema([("script", pa.binary()), ("entity", pa.string()), ("address", pa.string()),
+                     ("label_type", pa.string()), ("heuristic", pa.string())])
+
+
 def exchange_scripts(store: Store, chain: str | None = None, imported_only: bool = False) -> pa.Table:
     """(script, entity, address, label_type, heuristic) for the exchange labels of Bitcoin store chain
-    `chain` (see bitcoin_label_chain), one entity per script.
-
-    A script labeled for several entities keeps the imported label first, then the
-    alphabetically first entity, so flows never count one output twice.
-    """
-    t = read_labels(store)
-    label_chain = bitcoin_label_chain(store, chain) if t.num_rows else None
-    if label_chain is None:
-        return pa.table({"script": pa.array([], pa.binary()), "entity": pa.array([], pa.string()),
-                         "address": pa.array([], pa.string()), "label_type": pa.array([], pa.string()), "heuristic": pa.array([], pa.string())})
-    mask = pc.and_(pc.is_valid(t["script"]), pc.starts_with(t["label_type"], EXCHANGE_TYPE_PREFIX))
-    mask = pc.and_(mask, pc.equal(t["chain"], label_chain))
-    if imported_only:
-        mask = pc.and_(mask, pc.equal(t["heuristic"], IMPORTED))
-    t = t.filter(pc.fill_null(mask, False)).select(["script", "entity", "address", "label_type", "heuristic"])
-    rank = pc.if_else(pc.equal(t["heuristic"], IMPORTED), 0, 1)
-    t = t.append_column("_rank", rank)
-    t = t.sort_by([("script", "ascending"), ("_rank", "ascending"), ("entity", "ascending")])
-    # first row per script
-    scripts = t["script"].combine_chunks()
-    if len(scripts) == 0:
-        return t.drop_columns(["_rank"])
-    prev = pa.concat_arrays([pa.array([None], pa.binary()), scripts.slice(0, len(scripts) - 1)])
-    first = pc.fill_null(pc.not_equal(scripts, prev), True)
-    return t.filter(first).drop_columns(["_rank"])
+    `chain` (see bitcoin_label_chain), one entity per script, sorted by script: the rows of the view
+    flows read (register_exchange_labels; the one rule, sql/labels/labels_exchange.sql). A script
+    labeled for several entities keeps the imported label first, then the alphabetically first entity,
+    so flows never count one output twice. Into Arrow: for the library and small label sets."""
+    from costbasis.engine import budget
+    con = budget.open_duckdb(store.root)
+    register_exchange_labels(con, store, chain, imported_only)
+    res = con.execute("SELECT script, entity, address, label_type, heuristic FROM xlabels ORDER BY script")
+    fetch = getattr(res, "to_arrow_table", None) or res.fetch_arrow_table   # DuckDB 2.x / 1.x
+    with warnings.catch_warnings():   # 2.x warns that this path copies
+        warnings.simplefilter("ignore", UserWarning)
+        return fetch().cast(XLABELS)
 
 
 # ---------------------------------------------------------------- exchange labels as a DuckDB view
@@ -165,7 +156,7 @@ def _numbered_view(con, name: str, path: Path | None) -> None:
 def register_exchange_labels(con, store: Store, chain: str | None, imported_only: bool = False) -> tuple[str, int]:
     """View `xlabels` (script, entity, address, label_type, heuristic) on `con`: the exchange labels of
     Bitcoin store chain `chain` (see bitcoin_label_chain), one entity per script, as
-    sql/labels/labels_exchange.sql picks it (the rule of exchange_scripts). Returns (fingerprint, rows):
+    sql/labels/labels_exchange.sql picks it. Returns (fingerprint, rows):
     the content digest of its (script, entity) pairs, computed once per labels file and cached by the
     file's identity, so a warm query neither reads the labels into Python nor scans them to check a stamp."""
     from costbasis.engine.db import hash_probe, sql_text
