@@ -171,9 +171,15 @@ def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_
     assert not derived.merge_due([(0, 63), (64, 127)])
     capped_store = Store(shutil.copytree(store.root, tmp_path / "capped"))
     stored.derived_set(capped_store, CHAIN).remove()
+    ranges = []
+    build_range = stored.build.build_range
+    monkeypatch.setattr(stored.build, "build_range", lambda con, lo, hi, *a, **k: (ranges.append((lo, hi)),
+                                                                                build_range(con, lo, hi, *a, **k)))
     capped = _build(capped_store, _labels(capped_store))
     assert capped.action == "rebuilt"
     segs = capped.state["segments"]
+    # whole aligned ceilings in one step each (nothing to merge), then steps of STEP blocks
+    assert ranges == [(0, 63), (64, 127), (128, 159), (160, 189)] == [tuple(s) for s in segs]
     assert max(hi - lo + 1 for lo, hi in segs) <= 2 * STEP < unbounded.state["segments"][0][1] + 1
     assert len(segs) > len(unbounded.state["segments"])
     assert [lo for lo, _ in segs[1:]] == [hi + 1 for _, hi in segs[:-1]]   # contiguous, nothing lost
