@@ -8,7 +8,7 @@ by the chain's transaction count (sum of blocks.tx_count). `--format1` / `--form
 and inputs as that older store format would store the same rows (to_format(): format 2 has
 inputs.prev_txid, the spent txid's hex, where format 3 has prev_tx_key; format 1 also has
 outputs.address, inputs.txid and inputs.address); the prev_txid are resolved from the store itself
-(bitcoin/outpoints.py resolve()). `--mainnet` parses the shared raw blocks
+(engine/bitcoin/outpoints.py resolve()). `--mainnet` parses the shared raw blocks
 (../shared/data/btc_blocks/mainnet_block_481815.raw and _363703.raw) with costbasis.bitcoin.parser,
 writes their outputs with the store's writer settings (PARQUET_OPTS) in the current format (3) and in
 the previous ones and prints each. The raw blocks carry no undo data, so their inputs have only the
@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from costbasis.bitcoin import schema  # noqa: E402
 from costbasis.bitcoin.bulk_address import types_and_addresses  # noqa: E402
-from costbasis.bitcoin.outpoints import resolve, tx_keys  # noqa: E402
+from costbasis.bitcoin.outpoints import tx_keys  # noqa: E402
+from costbasis.engine.bitcoin.outpoints import resolve  # noqa: E402
 from costbasis.engine import db  # noqa: E402
 from costbasis.store import Store  # noqa: E402
 from costbasis.store.atomic import PARQUET_OPTS  # noqa: E402

@@ -8,9 +8,10 @@ from collections import defaultdict
 import pyarrow.compute as pc
 import pytest
 
-from costbasis.bitcoin import outpoints, schema
+from costbasis.bitcoin import schema
 from costbasis.bitcoin.bulk_address import types_and_addresses
 from costbasis.bitcoin.outpoints import tx_key
+from costbasis.engine.bitcoin.outpoints import resolve
 from costbasis.engine import db
 from costbasis.store import Store
 
@@ -33,10 +34,10 @@ def _table(root, name):
 
 
 def _resolved(root, height=None) -> list[dict]:
-    """Inputs with prev_txid resolved (outpoints.resolve) at `height`, or all."""
+    """Inputs with prev_txid resolved (engine.bitcoin.outpoints.resolve) at `height`, or all."""
     con, _ = db.connect(Store(root), "bitcoin", schemas=schema.TABLES)
     try:
-        return outpoints.resolve(con, *((height, height) if height is not None else (0, 10**9))).to_pylist()
+        return resolve(con, *((height, height) if height is not None else (0, 10**9))).to_pylist()
     finally:
         con.close()
 

@@ -132,7 +132,7 @@ def test_store_does_not_fit_the_budget_in_memory(fabricated):
     full, _, _ = fabricated
     cs = Store(full).chain("bitcoin")
     in_memory = sum(pq.read_table(cs.files(t)).nbytes for t in ("inputs", "outputs"))
-    assert in_memory > BUDGET_MB * 2**20 * 1.25
+    assert in_memory > BUDGET_MB * 2**20 * 1.2   # 334 MB (store format 3) for a 256 MiB budget
 
 
 def test_within_256mb_same_results_and_bounded_rss(reference, fabricated, tmp_path):

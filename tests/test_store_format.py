@@ -22,6 +22,7 @@ from support.flows_chain import flow_chain
 
 from conftest import run_cli
 from costbasis.bitcoin import outpoints, schema
+from costbasis.engine.bitcoin.outpoints import resolve
 from costbasis.engine import api, db
 from costbasis.flows import stored
 from costbasis.store import Store
@@ -124,7 +125,7 @@ def test_views_derive_prev_tx_key_from_old_prev_txid(stores):
         outpoints.tx_keys(old["prev_txid"]).tolist()
     con, _ = db.connect(Store(legacy), CHAIN, schemas=schema.TABLES)
     try:
-        res = outpoints.resolve(con, 0, 10**9)
+        res = resolve(con, 0, 10**9)
     finally:
         con.close()
     assert res.num_rows == a.num_rows and res["prev_txid"].null_count == 0

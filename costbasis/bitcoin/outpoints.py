@@ -4,7 +4,7 @@ An input stores (created_height, prev_tx_key, prev_vout), not the 64-char prev_t
 first 8 bytes of the spent transaction's txid in display (RPC, hex) order read as a big-endian signed
 int64 (tx_key below). The spent transaction is the one of block `created_height` whose txid starts with
 those 8 bytes, so the full outpoint is an equality join with outputs (sql/chain/inputs_outpoints.sql,
-resolve()). Two transactions of one block sharing a 64-bit txid prefix would make that ambiguous. By
+engine/bitcoin/outpoints.resolve()). Two transactions of one block sharing a 64-bit txid prefix would make that ambiguous. By
 chance: ~n^2 / 2^65 for a block of n transactions (~4e-13 for 4,000 txs, ~1e-7 summed over all of
 mainnet's blocks), i.e. negligible. On purpose: someone grinding two of their own transactions to a
 common prefix (a birthday search, ~2^32 hashes) and getting both into one block; the resolver then
@@ -54,11 +54,3 @@ def tx_key_spark(col: str):
 
     return F.conv(F.substring(F.col(col), 1, 16), 16, -10).cast("bigint")
 
-
-def resolve(con, h_lo: int, h_hi: int) -> pa.Table:
-    """Inputs of heights [h_lo, h_hi] with prev_txid resolved (views `inputs` and `outputs` of `con`,
-    engine/db.py connect()): one row per input, or more only for a prefix collision (module docstring);
-    an input whose spent output is not stored (a store not ingested from genesis) has prev_txid NULL."""
-    from costbasis.engine.db import run
-
-    return run(con, "inputs_outpoints", {"h_lo": h_lo, "h_hi": h_hi})

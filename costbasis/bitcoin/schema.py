@@ -15,7 +15,7 @@ Nothing derivable is stored twice, and what identifies is stored compactly (stor
   (outpoints.tx_key), ~8 B an input instead of ~34 B. The spent transaction is the one of block
   created_height with that prefix, so the full outpoint is exact in practice (a shared 64-bit prefix
   within one block: ~n^2/2^65 for n txs, negligible) and is resolved by a join with outputs when
-  wanted (outpoints.resolve, sql/chain/inputs_outpoints.sql). No metric needs it.
+  wanted (engine/bitcoin/outpoints.resolve, sql/chain/inputs_outpoints.sql). No metric needs it.
 Stores written before keep their older files as they are and grow in the current format; readers
 take the columns below: format 1 files (before format 2) also have outputs.address, inputs.txid and
 inputs.address, which are ignored (LEGACY_COLUMNS); format 1 and 2 files have inputs.prev_txid instead
