@@ -68,13 +68,19 @@ def _redo_sources_partial(con, ds: DerivedSet, state: dict, want: dict, files: d
             files[SOURCES][i] = out.name
             seg_clusters[i] = want["clusters"]
             redone += 1
-            con.execute("DROP TABLE exchange_txs")
-            _drop_source_keys(con)
-            ClusterBalances.drop(con)
+            _end_redo(con, "exchange_txs")
         con.execute("DROP TABLE src_redo")
     con.execute("DROP VIEW cluster_changed")
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
     steps["source_segments"] = redone
+
+
+def _end_redo(con, *tables: str) -> None:
+    """After one segment's redo: its temp tables (names of ours), the source-wallet tables and the
+    clusters' balances looked up for that segment alone."""
+    con.execute("; ".join(f"DROP TABLE {t}" for t in tables))
+    _drop_source_keys(con)
+    ClusterBalances.drop(con)
 
 
 def _replace_rows(con, table: str, old_file, gone: str, new_rows: str, p: dict, out: Path, stamp: str) -> None:
@@ -155,9 +161,7 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
             files[t][i] = out[t].name
         seg_labels[i] = want["labels"]
         rewritten += 1
-        con.execute("DROP TABLE exchange_txs; DROP TABLE xt_new; DROP TABLE cand_gone")
-        _drop_source_keys(con)
-        ClusterBalances.drop(con)
+        _end_redo(con, "exchange_txs", "xt_new", "cand_gone")
     con.execute("DROP TABLE label_changed")
     steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
     steps["label_segments"] = rewritten
