@@ -7,6 +7,7 @@ lists (never by formatting paths into SQL); metric SQL takes bound parameters.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -131,6 +132,16 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = 
         return fetch()
 
 
+def script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """Run every statement of sql/<name>.sql (each given the parameters it names: DuckDB binds
+    parameters for one statement at a time); the result of the last one."""
+    res = None
+    for stmt in sql_text(name).split(";\n"):
+        if stmt.strip() and not all(line.startswith("--") for line in stmt.strip().splitlines()):
+            res = con.execute(stmt, {k: v for k, v in (params or {}).items() if f"${k}" in stmt})
+    return res
+
+
 def hash_probe(con: duckdb.DuckDBPyConnection) -> str:
     """DuckDB's hash() of a fixed value: stored keys are only valid for the same hash function."""
     return str(con.execute("SELECT hash('costbasis-flows-probe'::BLOB)").fetchall()[0][0])
@@ -141,6 +152,24 @@ def files_view(con, name: str, files: list[Path], schema: pa.Schema) -> None:
     the plain view a later call makes over files: drop it first."""
     con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
     register_files(con, name, list(files), schema)
+
+
+@contextmanager
+def narrowed(con: duckdb.DuckDBPyConnection, views: dict[str, str]):
+    """Within the block, each chain view `name` reads temp table `views[name]` instead (names of ours):
+    a temp view of that name shadows the view over the files, then is dropped. So one SQL file computes
+    its rows over a chosen subset (e.g. the transactions a label change touches) without a second copy
+    of its text. A view that is itself temporary (an empty table's, register_arrow) holds no rows to
+    narrow: left as it is."""
+    temp = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    shadowed = [n for n in views if n not in temp]
+    for n in shadowed:
+        con.execute(f"CREATE TEMP VIEW {n} AS SELECT * FROM {views[n]}")
+    try:
+        yield
+    finally:
+        for n in shadowed:
+            con.execute(f"DROP VIEW temp.main.{n}")
 
 
 def hash_at(cs, con: duckdb.DuckDBPyConnection, height: int) -> str | None:

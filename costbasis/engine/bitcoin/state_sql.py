@@ -46,13 +46,7 @@ def views() -> dict[str, str]:
     return statements("state_views")
 
 
-def script(con, name: str, params: dict | None = None):
-    """Run every statement of sql/<name>.sql; the result of the last one."""
-    res = None
-    for stmt in db.sql_text(name).split(";\n"):
-        if stmt.strip() and not all(line.startswith("--") for line in stmt.strip().splitlines()):
-            res = con.execute(stmt, {k: v for k, v in (params or {}).items() if f"${k}" in stmt})
-    return res
+script = db.script   # every statement of a file, the last one's result
 
 
 def value(con, name: str, params: dict | None = None):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _exchange_txs, _query, _source_keys, _write_sources
+from costbasis.engine.db import narrowed, script, sql_text
+from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, INDEX, LABEL_REDO_MAX, LABELED, LABELS, META_KEY, SOURCES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
 from costbasis.flows.stored.wallets import ClusterBalances
@@ -88,7 +89,8 @@ def _replace_rows(con, table: str, old_file, gone: str, new_rows: str, p: dict, 
     rows of query `new_rows` (binding `p`), written to `out`."""
     rows = (f"(SELECT * FROM read_parquet($f_old) ANTI JOIN {gone} USING (height, tx_index) "
             f"UNION ALL SELECT * FROM {new_rows})")
-    _copy(con, _SELECT[table].format(src=rows), dict(p, f_old=str(old_file)), out, stamp)
+    query = _SELECT[table].format(src=rows)
+    _copy(con, query, {k: v for k, v in dict(p, f_old=str(old_file)).items() if f"${k}" in query}, out, stamp)
 
 
 def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
@@ -111,14 +113,16 @@ def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
 
 def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str,
                  sources: bool = True) -> list[str] | None:
-    """New labels: per stored range, its exchange txs under the new labels (one pass over the range, as
-    finding the txs that touch a changed script would take); a range where none changed keeps its files.
-    Elsewhere only the txs whose deposit-candidate status changed are redone: the dropped candidates'
-    deposit rows removed, the new ones' computed (their rows depend on their own tx, the clusters and the
-    balances only, sql/whales_source_*.sql) and the other rows kept. The balances never depend on the
-    labels: kept. `sources` False: deposit_sources is left to _redo_sources (new clusters rewrite it
-    whole). Puts the rewritten files' names in `files`; returns the new per-segment label stamps, or None
-    when a rebuild is due (see _changed_scripts)."""
+    """New labels: per stored range, only the txs with an output or input among the changed scripts
+    (sql/flows_touched_txs.sql) get their exchange rows recomputed (sql/flows_exchange_txs.sql over just
+    those txs, engine/db.narrowed; a tx's rows depend on its own scripts' labels only); the other rows
+    are kept, and a range where no tx's rows changed keeps its files. Of the deposit tables only the txs
+    whose deposit-candidate status changed are redone: the dropped candidates' rows removed, the new
+    ones' computed (their rows depend on their own tx, the clusters and the balances only,
+    sql/whales_source_*.sql). The balances never depend on the labels: kept. `sources` False:
+    deposit_sources is left to _redo_sources (new clusters rewrite it whole). Puts the rewritten files'
+    names in `files`; returns the new per-segment label stamps, or None when a rebuild is due (see
+    _changed_scripts)."""
     t0 = time.perf_counter()
     if not _changed_scripts(con, ds, state):
         return None
@@ -128,25 +132,11 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
     cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
     for i, (lo, hi) in enumerate(state["segments"]):
         old = {t: str(ds.path / files[t][i]) for t in LABELED}
-        touched = con.execute("SELECT EXISTS (SELECT 1 FROM outputs o SEMI JOIN label_changed c ON o.script = c.script "
-                              "WHERE o.height BETWEEN $lo AND $hi) OR EXISTS (SELECT 1 FROM inputs i SEMI JOIN "
-                              "label_changed c ON i.script = c.script WHERE i.height BETWEEN $lo AND $hi)",
-                              {"lo": lo, "hi": hi}).fetchone()[0]
-        if not touched:
+        if not _touched_exchange_txs(con, lo, hi, old["exchange_txs"]):
             continue
-        _exchange_txs(con, lo, hi)
-        con.execute("CREATE OR REPLACE TEMP TABLE xt_new AS SELECT * FROM exchange_txs; DROP TABLE exchange_txs")
-        same = con.execute("SELECT NOT EXISTS (SELECT * FROM xt_new EXCEPT ALL SELECT * FROM read_parquet($f)) AND "
-                           "NOT EXISTS (SELECT * FROM read_parquet($f) EXCEPT ALL SELECT * FROM xt_new)",
-                           {"f": old["exchange_txs"]}).fetchone()[0]
-        if same:
-            con.execute("DROP TABLE xt_new")
-            continue
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('read_parquet($f)')} "
-                    f"EXCEPT {cand.format('xt_new')}", {"f": old["exchange_txs"]})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('xt_old')} EXCEPT {cand.format('xt_new')}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM xt_new SEMI JOIN "
-                    f"({cand.format('xt_new')} EXCEPT {cand.format('read_parquet($f)')}) a USING (height, tx_index)",
-                    {"f": old["exchange_txs"]})
+                    f"({cand.format('xt_new')} EXCEPT {cand.format('xt_old')}) a USING (height, tx_index)")
         p = {"h_from": lo, "h_to": hi}
         # the new candidates' wallets only (their clusters' balances looked up for this segment)
         _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
@@ -154,18 +144,40 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
         for t in LABELED if sources else ("exchange_txs", "deposit_coins"):
-            if t == "exchange_txs":
-                _copy(con, _SELECT[t].format(src=srcs[t]), {}, out[t], _file_stamp(want, lo, hi, t))
-            else:
-                _replace_rows(con, t, old[t], "cand_gone", srcs[t], p, out[t], _file_stamp(want, lo, hi, t))
+            gone = "touched_txs" if t == "exchange_txs" else "cand_gone"
+            _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t))
             files[t][i] = out[t].name
         seg_labels[i] = want["labels"]
         rewritten += 1
-        _end_redo(con, "exchange_txs", "xt_new", "cand_gone")
+        _end_redo(con, "exchange_txs", "cand_gone")
+        con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
     con.execute("DROP TABLE label_changed")
     steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
     steps["label_segments"] = rewritten
     return seg_labels
+
+
+def _touched_exchange_txs(con, lo: int, hi: int, old_file: str) -> bool:
+    """Temp tables touched_txs (the txs of [lo, hi] a changed label touches), xt_new (their exchange rows
+    under the new labels) and xt_old (their stored rows in `old_file`), when some touched tx's rows
+    changed; False (nothing left behind) when none did."""
+    script(con, "flows_touched_txs", {"h_lo": lo, "h_hi": hi})
+    changed = False
+    if con.execute("SELECT count(*) FROM touched_txs").fetchall()[0][0]:
+        # DuckDB even under --engine spark: the touched txs are few, and this reads the narrowed views
+        with narrowed(con, {"outputs": "touched_outputs", "inputs": "touched_inputs"}):
+            con.execute(sql_text("flows_exchange_txs"), {"h_lo": lo, "h_hi": hi})
+        con.execute("ALTER TABLE exchange_txs RENAME TO xt_new")
+        con.execute("CREATE OR REPLACE TEMP TABLE xt_old AS SELECT * FROM read_parquet($f) "
+                    "SEMI JOIN touched_txs USING (height, tx_index)", {"f": old_file})
+        changed = con.execute("SELECT EXISTS (SELECT * FROM xt_new EXCEPT ALL SELECT * FROM xt_old) OR "
+                              "EXISTS (SELECT * FROM xt_old EXCEPT ALL SELECT * FROM xt_new)").fetchone()[0]
+        if not changed:
+            con.execute("DROP TABLE xt_new; DROP TABLE xt_old")
+    con.execute("DROP TABLE touched_outputs; DROP TABLE touched_inputs")
+    if not changed:
+        con.execute("DROP TABLE touched_txs")
+    return changed
 
 
 def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: bool, steps: dict,
