@@ -217,6 +217,7 @@ def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path)
     before = ds.load()
     ft = _build(store, _labels(store))
     assert ft.action == "sources" and ft.state["clusters"] == "test-clusters-2"
+    assert not clusters_changes_path(store, CHAIN).exists()   # spent: the flow tables are at its clusters
     after = ds.load()
     touched = {i for i, (lo, hi) in enumerate(before["segments"]) if any(lo <= h <= hi for h in heights)}
     redone = {i for i, (a, b) in enumerate(zip(before["tables"][stored.SOURCES], after["tables"][stored.SOURCES]))

@@ -45,3 +45,15 @@ def clusters_changes(store, chain: str, old_fp: str, new_fp: str):
         return None
     ok = md.get(CHANGES_FROM, b"").decode() == old_fp and md.get(CHANGES_TO, b"").decode() == new_fp
     return path if ok and old_fp != "none" and not old_fp.startswith("stat:") else None
+
+
+def drop_clusters_changes(store, chain: str, fp: str) -> None:
+    """Remove the changes file once the derived state it serves (the flow tables, its one reader) is
+    committed under the clusters it leads to, `fp`: it can only help state still at the clusters it
+    leads from, and it is the size of the changed clusters (7 B a transaction on the bench chain)."""
+    path = clusters_changes_path(store, chain)
+    try:
+        if (pq.read_schema(path).metadata or {}).get(CHANGES_TO, b"").decode() == fp:
+            path.unlink()
+    except (pa.ArrowException, OSError):
+        pass

@@ -85,7 +85,7 @@ from costbasis.flows.stored.state import (BALANCE_DELTAS, BALANCES, FILES, FORMA
                                           _files_of, _inputs, _private_set, derived_set, read_state)
 from costbasis.labels.dataset import materialize_exchange_labels
 from costbasis.store import Store
-from costbasis.store.digest import clusters_changes, clusters_fingerprint
+from costbasis.store.digest import clusters_changes, clusters_fingerprint, drop_clusters_changes
 
 __all__ = ["BALANCE_DELTAS", "BALANCES", "FILES", "FORMAT", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
            "META_KEY", "SCHEMAS", "SOURCES", "TABLES", "FlowTables", "build", "build_range", "derived_set",
@@ -149,6 +149,7 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
                     state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
         except OSError:   # read-only or full cache: the query still works, it just is not kept
             return _build_private(store, con, chain, want, tip, t0)
+    drop_clusters_changes(store, chain, want["clusters"])   # the committed state is at these clusters
     action = ("rebuilt" if not ok else "labels" if relabel else "sources" if sources
               else "extended" if extend else "rebuilt")
     return FlowTables(_files_of(ds, state), state, action, time.perf_counter() - t0, steps)

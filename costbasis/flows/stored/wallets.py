@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from costbasis.engine.db import register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
-from costbasis.flows.balance_index import lookup, member_balances
+from costbasis.flows.balance_index import balances_by, member_balances
 
 EMPTY = pa.schema([("cluster", pa.int64()), ("balance", pa.int64())]).empty_table()
 
@@ -34,18 +33,13 @@ class ClusterBalances:
 
     def __init__(self, con, indexes: list[Path], at: int, only_deposits: bool = False):
         # the members of every cluster of temp table `clusters` (or only of temp table dep_keys' wallets)
-        members = ("SELECT c.cluster, hash(c.script) AS key, hash(c.script, 1) AS key2 FROM clusters c"
+        members = ("SELECT c.cluster AS grp, c.script FROM clusters c"
                    + (" SEMI JOIN (SELECT DISTINCT cluster FROM dep_keys) d ON d.cluster = c.cluster"
                       if only_deposits else ""))
         self.at = at
         base = EMPTY
         if indexes:
-            t = con.execute(members).fetchnumpy()
-            cl = np.asarray(t["cluster"], np.int64)
-            bal = lookup(indexes, np.asarray(t["key"]), np.asarray(t["key2"]))
-            ids, inv = np.unique(cl, return_inverse=True)
-            sums = np.zeros(len(ids), np.int64)
-            np.add.at(sums, inv, bal)
+            ids, sums = balances_by(con, indexes, members)
             base = pa.table({"cluster": pa.array(ids, pa.int64()), "balance": pa.array(sums, pa.int64())})
         con.register("__cluster_base_init", base)
         con.execute("CREATE OR REPLACE TEMP TABLE cluster_base AS SELECT * FROM __cluster_base_init")
