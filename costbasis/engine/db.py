@@ -119,6 +119,7 @@ def connect(store: Store, chain: str | None = None, family: str = "bitcoin",
     tables = set(cs.tables()) | set(schemas or {})
     for t in sorted(tables):
         register_files(con, t, cs.files(t), (schemas or {}).get(t))
+    register_script_key2(con)
     return con, name
 
 
@@ -140,6 +141,18 @@ def script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
         if stmt.strip() and not all(line.startswith("--") for line in stmt.strip().splitlines()):
             res = con.execute(stmt, {k: v for k, v in (params or {}).items() if f"${k}" in stmt})
     return res
+
+
+# A script's second 64-bit key beside hash(script), where a pair of keys stands in for the script (the
+# balance indexes, the sweep's spend counts). Not hash(script, 1): DuckDB's multi-argument hash combines
+# hash(script) with hash(1), a function of the first key, so two scripts whose keys collide (~6 % odds
+# of one pair over mainnet's ~1.5 B scripts) would collide in it too. The script behind a one-byte
+# prefix is hashed afresh. SQL files call it as script_key2(script) (register_script_key2).
+KEY2_SQL = "hash(unhex('01') || {})"
+
+
+def register_script_key2(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP MACRO script_key2(s) AS {KEY2_SQL.format('s')}")
 
 
 def hash_probe(con: duckdb.DuckDBPyConnection) -> str:

@@ -21,14 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from costbasis.engine.db import KEY2_SQL
 from costbasis.store.atomic import _atomic_write
 
 BATCH = 1 << 16
-# The second key of a script beside hash(script). Not hash(script, 1): DuckDB's multi-argument hash
-# combines hash(script) with hash(1), a function of the first key, so two scripts whose keys collide
-# would collide in it too (a false match at one 64-bit collision: ~6 % odds over mainnet's ~1.5 B
-# scripts). The script behind a one-byte prefix is hashed afresh.
-KEY2 = "hash(unhex('01') || {})"
+KEY2 = KEY2_SQL   # the second key (engine/db.KEY2_SQL: why not hash(script, 1))
 
 
 def write_index(con: duckdb.DuckDBPyConnection, segment: Path, out: Path) -> None:

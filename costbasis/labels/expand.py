@@ -55,12 +55,12 @@ from costbasis.store.derived import DerivedSet, merge_due
 CJ_MIN_INPUTS = 3   # "many inputs"
 CJ_MIN_EQUAL = 3    # "several equal-value outputs"
 CLUSTER_SCHEMA = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])   # addresses: btc_address
-FORMAT = 2   # 2: no address column in the state (formatted from the script where shown)
+FORMAT = 3   # 3: spend counts keyed by (hash(script), script_key2(script)), no script; 2: no address column
 META_KEY = "costbasis.labels"
 IDS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("id", pa.int64())])
 SWEEP_HITS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("entity", pa.string()),
                         ("n_sweeps", pa.int64()), ("derived_from", pa.string())])
-SPEND_COUNTS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("n_spends", pa.int64())])
+SPEND_COUNTS = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("n_spends", pa.int64())])
 SEGMENTED = {"clusters": {"script_ids": IDS}, "sweep": {"sweep_hits": SWEEP_HITS, "spend_counts": SPEND_COUNTS}}
 
 

@@ -13,15 +13,18 @@ WITH candidates AS (
     SELECT key, script, entity, sum(n_sweeps) AS n_sweeps, min(derived_from) AS derived_from
     FROM sweep_hits GROUP BY key, script, entity
 ),
+keyed AS (
+    SELECT key, script_key2(script) AS key2, script FROM (SELECT DISTINCT key, script FROM candidates)
+),
 spends AS (
-    SELECT s.key, s.script, sum(s.n_spends) AS n_spends
-    FROM spend_counts s SEMI JOIN candidates c ON c.key = s.key AND c.script = s.script
-    GROUP BY s.key, s.script
+    SELECT k.script, sum(s.n_spends) AS n_spends
+    FROM spend_counts s JOIN keyed k ON k.key = s.key AND k.key2 = s.key2
+    GROUP BY k.script
 )
 SELECT script, address, entity, derived_from, n_sweeps,
        row_number() OVER (ORDER BY entity, address, script) AS ord
 FROM (SELECT c.script, btc_address(c.script, $network) AS address, c.entity, c.derived_from,
              c.n_sweeps::BIGINT AS n_sweeps
-      FROM candidates c JOIN spends s ON s.key = c.key AND s.script = c.script
+      FROM candidates c JOIN spends s ON s.script = c.script
       ANTI JOIN xlabels l ON l.script = c.script
       WHERE s.n_spends = c.n_sweeps);
