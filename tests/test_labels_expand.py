@@ -97,3 +97,41 @@ def test_unionfind_long_chain():
     a = np.arange(n - 1)[::-1]
     r = components(n, a + 1, a)
     assert (r == 0).all()
+
+
+def test_a_cold_build_steps_through_whole_ceiling_ranges(chain, tmp_path, monkeypatch):
+    """From no state, the sweep and clustering states are built one committed range at a time (whole
+    aligned merge-ceiling ranges, store.derived.step_end): no step's working set grows with the chain,
+    and the labels and clusters are those of the one-step build."""
+    from costbasis.labels import expand
+    from costbasis.store import derived
+    cache = tmp_path / "c"
+    shutil.copytree(chain.expanded, cache)
+    store = Store(cache)
+    cs = store.chain("bitcoin-regtest")
+    for name in ("clusters", "sweep"):
+        cs.derived(name).remove()
+    store.dataset_path("clusters", "bitcoin-regtest").unlink()
+    monkeypatch.setattr(derived, "MERGE_MAX_BLOCKS", 64)
+    steps = []
+
+    def record(fn: str, h_from_at: int) -> None:   # the step's first height is its argument h_from_at
+        orig = getattr(expand, fn)
+
+        def step(*a):
+            steps.append((fn, a[h_from_at]))
+            return orig(*a)
+        monkeypatch.setattr(expand, fn, step)
+    record("_cluster_step", 6)
+    record("_sweep_step", 5)
+    expand_labels(store)
+    tip = cs.tip()[0]
+    assert tip > 128
+    for name in ("_cluster_step", "_sweep_step"):
+        assert [h for n, h in steps if n == name] == [0, 64, 128]
+    for name in ("clusters", "sweep"):
+        assert cs.derived(name).load()["segments"] == [[0, 63], [64, 127], [128, tip]]
+    want = Store(chain.expanded)
+    assert read_labels(store).sort_by("address").equals(read_labels(want).sort_by("address"))
+    assert (store.read_dataset("clusters", "bitcoin-regtest").to_pydict()
+            == want.read_dataset("clusters", "bitcoin-regtest").to_pydict())

@@ -43,6 +43,13 @@ def merge_due(segments: list) -> bool:
     return b_hi - b_lo >= a_hi - a_lo and b_hi - a_lo + 1 <= MERGE_MAX_BLOCKS
 
 
+def step_end(h: int, h_to: int, step: int) -> int:
+    """The last height of a build step starting at `h`: a whole aligned merge-ceiling range at once when
+    it fits (a cold build: no merges, each row written once), else `step` blocks; never past h_to."""
+    cap = MERGE_MAX_BLOCKS
+    return min(h + (cap if h % cap == 0 and h + cap - 1 <= h_to else step) - 1, h_to)
+
+
 class DerivedSet:
     def __init__(self, path: Path):
         self.path = Path(path)

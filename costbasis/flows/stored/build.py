@@ -123,10 +123,8 @@ def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, wan
     # the clusters' balances, kept running through the steps (looked up once, not per step)
     wallets = ClusterBalances(con, [ds.path / f for f in files[INDEX]], h) if h <= h_to else None
     while h <= h_to:
-        # a whole merge ceiling's range at once when it fits (a cold build: no merges, each row written
-        # once), else a step (extensions; their segments merge like a binary counter up to the ceiling)
-        cap = derived.MERGE_MAX_BLOCKS
-        hi = min(h + (cap if h % cap == 0 and h + cap - 1 <= h_to else STEP_BLOCKS) - 1, h_to)
+        # extensions' steps merge like a binary counter up to the ceiling
+        hi = derived.step_end(h, h_to, STEP_BLOCKS)
         out = _names(ds, gen, 0)
         build_range(con, h, hi, [ds.path / f for f in files[INDEX]], out, _stamps(want, h, hi), steps, network,
                     wallets)
