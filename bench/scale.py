@@ -111,7 +111,7 @@ def cohorts_family(size_m: int, root: Path, days: int = 6000):
 FABRICATED: Path | None = None   # --fabricated: where fabricated flows stores are kept between runs
 
 
-def _fabricated(cache: Path, size_m: int, make) -> dict:
+def _fabricated(cache: Path, make) -> dict:
     """The totals of `make()` (which fabricates into `cache`), from a kept copy when --fabricated holds one."""
     kept = FABRICATED / cache.name if FABRICATED else None
     if kept is not None and (kept / "totals.json").is_file():
@@ -144,8 +144,7 @@ def flows_family(size_m: int, root: Path, tx_per_block: int = 300):
     cache = root / f"flows-{size_m}m"
     store = Store(cache)
     n_scripts = int(0.4 * days * 144 * tx_per_block * 2.6)
-    totals = _fabricated(cache, size_m,
-                         lambda: fabricate(store, days, tx_per_block, np.random.default_rng(7), n_scripts, 2000))
+    totals = _fabricated(cache, lambda: fabricate(store, days, tx_per_block, np.random.default_rng(7), n_scripts, 2000))
     cs = store.chain("bitcoin")
     tip = cs.tip()[0]
     cut = tip - 288

@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from costbasis.engine import db
 from costbasis.flows import balance_index as bi
 
 M64 = (1 << 64) - 1
@@ -16,12 +17,12 @@ M64 = (1 << 64) - 1
 def _keys(scripts: list[bytes]) -> list[tuple[int, int]]:
     con = duckdb.connect()
     con.register("s", pa.table({"script": pa.array(scripts, pa.binary())}))
-    return con.execute(f"SELECT hash(script), {bi.KEY2.format('script')} FROM s").fetchall()
+    return con.execute(f"SELECT hash(script), {db.KEY2_SQL.format('script')} FROM s").fetchall()
 
 
 def test_the_second_key_is_not_a_function_of_the_first():
     """DuckDB's hash(script, c) is combine(hash(script), hash(c)) = ((k ^ k >> 32) * C) ^ hash(c): a
-    collision of the first key would be one of that second key too. KEY2 follows no such rule."""
+    collision of the first key would be one of that second key too. KEY2_SQL follows no such rule."""
     con = duckdb.connect()
     rows = con.execute("SELECT hash(s), hash(s, 1) FROM (SELECT ('script' || i)::BLOB AS s FROM range(50) t(i))").fetchall()
 
@@ -29,7 +30,7 @@ def test_the_second_key_is_not_a_function_of_the_first():
         return ((k ^ (k >> 32)) * 0xd6e8feb86659fd93) & M64
     assert len({mix(k) ^ k2 for k, k2 in rows}) == 1      # the rule holds for hash(s, 1): dependent
     keys = _keys([f"script{i}".encode() for i in range(50)])
-    assert len({mix(k) ^ k2 for k, k2 in keys}) == 50     # and not for KEY2
+    assert len({mix(k) ^ k2 for k, k2 in keys}) == 50     # and not for KEY2_SQL
     assert len({k2 ^ k for k, k2 in keys}) == 50
 
 

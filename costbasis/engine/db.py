@@ -139,8 +139,13 @@ def script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     res = None
     for stmt in sql_text(name).split(";\n"):
         if stmt.strip() and not all(line.startswith("--") for line in stmt.strip().splitlines()):
-            res = con.execute(stmt, {k: v for k, v in (params or {}).items() if f"${k}" in stmt})
+            res = con.execute(stmt, named(stmt, params))
     return res
+
+
+def named(sql: str, params: dict | None) -> dict:
+    """The parameters `sql` names (DuckDB refuses a bound parameter the statement does not use)."""
+    return {k: v for k, v in (params or {}).items() if f"${k}" in sql}
 
 
 # A script's second 64-bit key beside hash(script), where a pair of keys stands in for the script (the

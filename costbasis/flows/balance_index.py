@@ -3,7 +3,7 @@ binary searches, not a scan of every script's balance change.
 
 Beside each `balance_deltas` segment (Parquet: key, script, delta, sorted by key) sits one raw int64
 file (`balance_index-*.i64`) of 3 x n values: the n keys (DuckDB hash(script), uint64 bits), the n
-second keys (KEY2) and the n deltas, in the segment's order. It is written by streaming
+second keys (engine/db.KEY2_SQL) and the n deltas, in the segment's order. It is written by streaming
 the Parquet file in record batches (bounded memory) and read through np.memmap: looking up m member
 scripts touches O(m log n) pages of each segment (~chain/32,768 blocks + log of them), so an
 extension by new blocks costs the new blocks and the depositing wallets, not the stored history.
@@ -25,7 +25,6 @@ from costbasis.engine.db import KEY2_SQL
 from costbasis.store.atomic import _atomic_write
 
 BATCH = 1 << 16
-KEY2 = KEY2_SQL   # the second key (engine/db.KEY2_SQL: why not hash(script, 1))
 
 
 def write_index(con: duckdb.DuckDBPyConnection, segment: Path, out: Path) -> None:
@@ -38,7 +37,7 @@ def write_index(con: duckdb.DuckDBPyConnection, segment: Path, out: Path) -> Non
             return
         mm = np.memmap(tmp, np.int64, "w+", shape=(3 * n,))
         con.execute("SET preserve_insertion_order = true")   # the file's (sorted) order
-        res = con.execute(f"SELECT key, {KEY2.format('script')} AS key2, delta FROM read_parquet($p)",
+        res = con.execute(f"SELECT key, {KEY2_SQL.format('script')} AS key2, delta FROM read_parquet($p)",
                           {"p": str(segment)})
         with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
             warnings.simplefilter("ignore", UserWarning)
@@ -97,7 +96,7 @@ def lookup(indexes: list[Path], key: np.ndarray, key2: np.ndarray) -> np.ndarray
 def balances_by(con: duckdb.DuckDBPyConnection, indexes: list[Path], rows: str) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct `grp` of query `rows` (columns grp, script; a query of ours): the sum of its scripts'
     stored changes over `indexes`, as (sorted grp values, sums)."""
-    t = con.execute(f"SELECT grp, hash(script) AS key, {KEY2.format('script')} AS key2 FROM ({rows})").fetchnumpy()
+    t = con.execute(f"SELECT grp, hash(script) AS key, {KEY2_SQL.format('script')} AS key2 FROM ({rows})").fetchnumpy()
     bal = lookup(indexes, np.asarray(t["key"]), np.asarray(t["key2"]))
     ids, inv = np.unique(np.asarray(t["grp"], np.int64), return_inverse=True)
     sums = np.zeros(len(ids), np.int64)

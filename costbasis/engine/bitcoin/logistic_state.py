@@ -32,7 +32,7 @@ def split_bands() -> pa.Table:
 def transition(con, from_day: int, to_day: int) -> None:
     """Temp tables transition_live / cohort_transition for [from_day, to_day], added to cohort_live."""
     p = {"from_day": from_day, "to_day": to_day}
-    spark_hooks.script(con, "logistic_transition", p) or state_sql.script(con, "logistic_transition", p)
+    spark_hooks.script(con, "logistic_transition", p) or db.script(con, "logistic_transition", p)
 
 
 def live(con, from_day: int, to_day: int, base_day: int | None) -> None:

@@ -34,7 +34,7 @@ def build(con, ds, st: dict | None, tip, fp: str, files: str, prev_gen: int = -1
     segments(con, "height_price", [] if replace_hp else old_files["height_price"], ["__hp_new"])
     state_sql.attach_views(con)
 
-    first_new, last_new = state_sql.script(con, "state_new_days", {"after": after}).fetchall()[0]
+    first_new, last_new = db.script(con, "state_new_days", {"after": after}).fetchall()[0]
     if st is not None and first_new is not None and first_new < st["first_day"]:
         return None
     if st is None:

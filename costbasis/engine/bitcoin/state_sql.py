@@ -46,12 +46,9 @@ def views() -> dict[str, str]:
     return statements("state_views")
 
 
-script = db.script   # every statement of a file, the last one's result
-
-
 def value(con, name: str, params: dict | None = None):
     """The first column of the one row sql/<name>.sql returns."""
-    return script(con, name, params).fetchall()[0][0]
+    return db.script(con, name, params).fetchall()[0][0]
 
 
 def tmp(con, name: str, sql: str, params=None) -> None:
@@ -63,7 +60,7 @@ def tmp(con, name: str, sql: str, params=None) -> None:
 
 def prepare(con) -> None:
     """The empty tables of every state table's columns (read for a table without segments)."""
-    script(con, "state_empty")
+    db.script(con, "state_empty")
 
 
 def segments(con, name: str, files: list, temps: list[str], like: str | None = None) -> None:

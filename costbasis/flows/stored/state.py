@@ -22,7 +22,7 @@ from costbasis.store.derived import DerivedSet
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 6   # 6: the indexes' second key hashed afresh (balance_index.KEY2); 5: labels stamped per segment, balances
+FORMAT = 6   # 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
 #            unstamped by labels, the labels snapshot; 4: + key indexes
 BALANCES = "balance_deltas"
 INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
