@@ -75,6 +75,7 @@ def flows(store, chain: str | None = None, date_from=None, date_to=None, entity:
     db.register_arrow(con, "prices", prices)
     _build(con, store, name, token, decimals, labels_chain)
     con.execute(db.sql_text("flows_inputs_evm"))
+    con.execute("CREATE OR REPLACE TEMP VIEW flow_hours AS " + db.sql_text("flows_hours"))
     t = db.run(con, "flows_by_period", {"unit": by, "per_entity": per_entity, "entity": entity,
                                         "t_from": t_from, "t_to": t_to, "scale": 1.0})
     if by == "day":

@@ -1,12 +1,14 @@
--- reads: flow_txs, flow_block_times, flow_labels, prices
+-- reads: flow_hours, flow_block_times, flow_labels, prices
 -- returns: rows (period, entity, inflow, outflow, netflow, inflow_usd, outflow_usd, netflow_usd, inflow_txs, outflow_txs, inflow_mean, top10_inflow, whale_ratio, price_usd)
 -- params: $unit, $per_entity, $entity, $t_from, $t_to, $scale
 -- Exchange inflow / outflow / netflow per period (day or hour) and entity group, for Bitcoin and
 -- EVM alike, over three views the caller defines (flows_inputs_bitcoin.sql, flows_inputs_evm.sql):
---   flow_txs(time, entity, height, tx_key, direction, value), flow_block_times(time), flow_labels(entity).
+--   flow_hours(hour, entity, direction, value, txs, top10) (sql/flows_hours.sql: per hour, entity or
+--   NULL for all exchanges, direction; several rows of one hour add up), flow_block_times(time),
+--   flow_labels(entity). So a query costs the hours it covers, not the transactions.
 -- $unit: 'day' | 'hour'; $per_entity (or an $entity filter): one row per entity, else all exchanges as 'all';
--- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range;
--- $scale: units per coin (1e8 sats per BTC; 1 for EVM amounts, already in ETH/token units).
+-- $entity: only this entity (case-insensitive) or NULL; [$t_from, $t_to): block time range, whole hours
+-- (dates.time_bounds gives whole days); $scale: units per coin (1e8 sats per BTC; 1 for EVM amounts).
 -- USD at the day's price (the price row of the period's UTC date; the last earlier row if missing).
 -- Whale ratio = sum of the 10 largest inflow transactions / total inflow, per period and group.
 -- Continuous calendar: every period from the first stored block (the first flow when no --from is
@@ -14,30 +16,25 @@
 -- where nothing moved, so pipelines get no gaps. Periods outside the stored blocks are not rows:
 -- no blocks there is "not known yet", not "no flows".
 WITH x AS (
-    SELECT date_trunc($unit, make_timestamp(time * 1000000)) AS period,
-           CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity ELSE 'all' END AS entity,
-           height, tx_key, direction, sum(value) AS value
-    FROM flow_txs
-    WHERE ($entity IS NULL OR lower(entity) = lower($entity))
-      AND time >= $t_from AND time < $t_to
-    GROUP BY ALL
-),
-ranked_in AS (
-    SELECT *, row_number() OVER (PARTITION BY period, entity ORDER BY value DESC, height, tx_key) AS rk
-    FROM x WHERE direction = 'in'
+    SELECT date_trunc($unit, make_timestamp(hour * 1000000)) AS period, coalesce(entity, 'all') AS entity,
+           direction, value, txs, top10
+    FROM flow_hours
+    WHERE CASE WHEN $per_entity OR $entity IS NOT NULL THEN entity IS NOT NULL ELSE entity IS NULL END
+      AND ($entity IS NULL OR lower(entity) = lower($entity))
+      AND hour >= $t_from AND hour < $t_to
 ),
 agg_in AS (
-    SELECT period, entity, sum(value) AS inflow, count(*) AS inflow_txs,
-           sum(value) FILTER (WHERE rk <= 10) AS top10
-    FROM ranked_in GROUP BY period, entity
+    SELECT period, entity, sum(value) AS inflow, sum(txs)::BIGINT AS inflow_txs,
+           list_sum(list_sort(flatten(list(top10)), 'DESC')[1:10]) AS top10
+    FROM x WHERE direction = 'in' GROUP BY period, entity
 ),
 agg_out AS (
-    SELECT period, entity, sum(value) AS outflow, count(*) AS outflow_txs
+    SELECT period, entity, sum(value) AS outflow, sum(txs)::BIGINT AS outflow_txs
     FROM x WHERE direction = 'out' GROUP BY period, entity
 ),
 bounds AS (  -- without --from the calendar starts at the first exchange flow, not at genesis
     SELECT date_trunc($unit, make_timestamp(greatest($t_from, min(time),
-               CASE WHEN $t_from <= -4611686018427387904 THEN (SELECT min(time) FROM flow_txs) END) * 1000000)) AS p0,
+               CASE WHEN $t_from <= -4611686018427387904 THEN (SELECT min(hour) FROM flow_hours) END) * 1000000)) AS p0,
            date_trunc($unit, make_timestamp(least($t_to - 1, max(time)) * 1000000)) AS p1
     FROM flow_block_times
 ),
@@ -47,7 +44,7 @@ calendar AS (
 ),
 groups AS (  -- per entity: every exchange with a flow anywhere in the store (not only in the range)
     SELECT 'all' AS entity WHERE NOT $per_entity AND $entity IS NULL
-    UNION SELECT DISTINCT entity FROM flow_txs WHERE $per_entity AND $entity IS NULL
+    UNION SELECT DISTINCT entity FROM flow_hours WHERE entity IS NOT NULL AND $per_entity AND $entity IS NULL
     UNION SELECT DISTINCT entity FROM flow_labels WHERE lower(entity) = lower($entity)
 ),
 joined AS (

@@ -11,10 +11,13 @@ table, one segment file per height range (the same ranges for every table):
                     hash of the script, computed once by DuckDB; the script kept beside it, so a
                     collision can never merge two scripts). Their sum over all segments is every
                     script's balance at the stored tip: the base a later range starts from.
+- `exchange_hours`  exchange_txs per hour, entity (or all exchanges) and direction: total, tx count
+                    and the 10 largest txs (sql/flows_hours.sql), written beside every exchange_txs
+                    file from it: `flows` reads hours, not transactions (O(hours) warm, not O(chain));
 - `balance_index`   per balance segment, its sorted keys, second keys and deltas as raw int64 arrays
                     (costbasis/flows/balance_index.py), memory-mapped: a wallet's base balance is a
                     binary search per member script and segment, never a scan of the stored changes.
-Queries (flows, whales) only filter and aggregate the first three; the threshold, the date range and
+Queries (flows, whales) only filter and aggregate the first three and the hours; the threshold, the date range and
 the prices are applied at query time, so one build serves every query.
 
 Why base plus delta is exact: each row depends only on its own transaction and on blocks before it
@@ -80,15 +83,15 @@ from costbasis.flows.stored import build
 from costbasis.flows.stored.balances import _merge_balances, load_balances, script_balances_at
 from costbasis.flows.stored.build import _grow, build_range
 from costbasis.flows.stored.redo import _redo
-from costbasis.flows.stored.state import (BALANCE_DELTAS, BALANCES, FILES, FORMAT, INDEX, LABEL_REDO_MAX, LABELED,
-                                          LABELS, META_KEY, SCHEMAS, SOURCES, TABLES, FlowTables, _chain_hash_at,
-                                          _files_of, _inputs, _private_set, derived_set, read_state)
+from costbasis.flows.stored.state import (BALANCE_DELTAS, BALANCES, FILES, FORMAT, HOURS, INDEX, LABEL_REDO_MAX,
+                                          LABELED, LABELS, META_KEY, SCHEMAS, SOURCES, TABLES, VIEWS, FlowTables,
+                                          _chain_hash_at, _files_of, _inputs, _private_set, derived_set, read_state)
 from costbasis.labels.dataset import materialize_exchange_labels
 from costbasis.store import Store
 from costbasis.store.digest import clusters_changes, clusters_fingerprint, drop_clusters_changes
 
-__all__ = ["BALANCE_DELTAS", "BALANCES", "FILES", "FORMAT", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
-           "META_KEY", "SCHEMAS", "SOURCES", "TABLES", "FlowTables", "build", "build_range", "derived_set",
+__all__ = ["BALANCE_DELTAS", "BALANCES", "FILES", "FORMAT", "HOURS", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
+           "META_KEY", "SCHEMAS", "SOURCES", "TABLES", "VIEWS", "FlowTables", "build", "build_range", "derived_set",
            "flow_tables", "load_balances", "read_state", "register", "script_balances_at", "_merge_balances"]
 
 
@@ -106,7 +109,7 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
     want = {"format": FORMAT, "labels": labels_fp,
             "clusters": clusters_fingerprint(store, chain), "probe": hash_probe(con)}
     if tip is None:
-        return FlowTables({t: [] for t in TABLES}, dict(want, height=None), "empty")
+        return FlowTables({t: [] for t in VIEWS}, dict(want, height=None), "empty")
     ds = derived_set(store, chain)
     state, _ = read_state(store, chain, ds)
     same_inputs = (state is not None and _inputs(state) == want
@@ -182,6 +185,6 @@ def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int) ->
 
 
 def register(con: duckdb.DuckDBPyConnection, ft: FlowTables) -> None:
-    """Views exchange_txs, deposit_sources, deposit_coins over the segment files of `ft`."""
-    for t in TABLES:
+    """Views exchange_txs, deposit_sources, deposit_coins, exchange_hours over the segment files of `ft`."""
+    for t in VIEWS:
         files_view(con, t, ft.tables[t], SCHEMAS[t])

@@ -12,10 +12,10 @@ from costbasis.bitcoin import address_sql
 from costbasis.engine.db import sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import write_index
-from costbasis.flows.stored.state import (BALANCES, FILES, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
+from costbasis.flows.stored.state import (BALANCES, FILES, HOURS, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
                                           _next_gen, _seg_clusters, _seg_labels, _stamps)
 from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
-from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_labels
+from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_hours, _write_labels
 from costbasis.store import Store
 from costbasis.store import derived
 from costbasis.store.derived import DerivedSet, merge_due
@@ -26,7 +26,7 @@ STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 kee
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
                 out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None,
                 network: str = "main", wallets: ClusterBalances | None = None) -> None:
-    """Write the five segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
+    """Write the six segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
 
     Needs the chain views, `xlabels` and `clusters`; `network` formats the source wallets' addresses.
     `base_indexes`: the balance indexes of the segments of every block before h_from (none: h_from
@@ -47,6 +47,7 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     p = {"h_from": h_from, "h_to": h_to}
     _exchange_txs(con, h_from, h_to)
     _copy(con, _SELECT["exchange_txs"].format(src="exchange_txs"), {}, out["exchange_txs"], stamps["exchange_txs"])
+    _write_hours(con, out["exchange_txs"], out[HOURS], stamps[HOURS])
     lap("exchange_txs")
     own = wallets is None
     wallets = _source_keys(con, p, base_indexes, network, wallets)

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 
 from costbasis.engine.db import named, narrowed, script, sql_text
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
-from costbasis.flows.stored.state import (FILES, INDEX, LABEL_REDO_MAX, LABELED, LABELS, META_KEY, SOURCES,
+from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABEL_REDO_MAX, LABELS, META_KEY, SOURCES, TABLES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
 from costbasis.flows.stored.wallets import ClusterBalances
-from costbasis.flows.stored.write import _SELECT, _copy, _write_labels
+from costbasis.flows.stored.write import _SELECT, _copy, _write_hours, _write_labels
 from costbasis.store.derived import DerivedSet
 
 def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str) -> None:
@@ -131,7 +131,7 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
     rewritten = 0
     cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
     for i, (lo, hi) in enumerate(state["segments"]):
-        old = {t: str(ds.path / files[t][i]) for t in LABELED}
+        old = {t: str(ds.path / files[t][i]) for t in TABLES}
         if not _touched_exchange_txs(con, lo, hi, old["exchange_txs"]):
             continue
         con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('xt_old')} EXCEPT {cand.format('xt_new')}")
@@ -143,10 +143,12 @@ def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, step
         out = _names(ds, gen, i)
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
-        for t in LABELED if sources else ("exchange_txs", "deposit_coins"):
+        for t in TABLES if sources else ("exchange_txs", "deposit_coins"):
             gone = "touched_txs" if t == "exchange_txs" else "cand_gone"
             _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t))
             files[t][i] = out[t].name
+        _write_hours(con, out["exchange_txs"], out[HOURS], _file_stamp(want, lo, hi, HOURS))
+        files[HOURS][i] = out[HOURS].name
         seg_labels[i] = want["labels"]
         rewritten += 1
         _end_redo(con, "exchange_txs", "cand_gone")

@@ -22,13 +22,15 @@ from costbasis.store.derived import DerivedSet
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 6   # 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
+FORMAT = 7   # 7: + exchange_hours; 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
 #            unstamped by labels, the labels snapshot; 4: + key indexes
 BALANCES = "balance_deltas"
 INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
-FILES = TABLES + (BALANCES, INDEX)
+HOURS = "exchange_hours"  # exchange_txs per hour (sql/flows_hours.sql of the segment's exchange_txs file)
+FILES = TABLES + (BALANCES, INDEX, HOURS)
+VIEWS = TABLES + (HOURS,)  # what queries read
 SOURCES = "deposit_sources"   # the one table that depends on the clusters
-LABELED = TABLES          # the tables that depend on the labels (not the balances: chain only)
+LABELED = TABLES + (HOURS,)   # the tables that depend on the labels (not the balances: chain only)
 LABELS = "xlabels"        # the (script, entity) labels the state was built for: what a label change is diffed against
 # A label change rewrites the affected segments' labelled tables in place unless more than this share
 # of all labelled scripts (old or new) changed: then most exchange rows change anyway, and a rebuild
@@ -43,10 +45,12 @@ DEPOSIT_SOURCES = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), (
                              ("cluster_size", pa.int64()), ("source_cluster", pa.string())])
 DEPOSIT_COINS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("created_height", pa.int32()),
                            ("value", pa.int64())])
+EXCHANGE_HOURS = pa.schema([("hour", pa.int64()), ("entity", pa.string()), ("direction", pa.string()),
+                            ("value", pa.int64()), ("txs", pa.int64()), ("top10", pa.list_(pa.int64()))])
 BALANCE_DELTAS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("delta", pa.int64())])
 SCRIPT_BALANCES = pa.schema([("script", pa.binary()), ("balance", pa.int64())])
 SCHEMAS = {"exchange_txs": EXCHANGE_TXS, "deposit_sources": DEPOSIT_SOURCES, "deposit_coins": DEPOSIT_COINS,
-           BALANCES: BALANCE_DELTAS}
+           BALANCES: BALANCE_DELTAS, HOURS: EXCHANGE_HOURS}
 
 
 @dataclass
@@ -127,7 +131,7 @@ def _chain_hash_at(store: Store, con, chain: str, height: int) -> str | None:
 
 
 def _files_of(ds: DerivedSet, state: dict) -> dict[str, list[Path]]:
-    return {t: ds.files(state, t) for t in TABLES}
+    return {t: ds.files(state, t) for t in VIEWS}
 
 
 def _next_gen(ds: DerivedSet, state: dict | None) -> int:

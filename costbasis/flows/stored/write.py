@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from costbasis.engine.db import files_view, sql_text
 from costbasis.flows.balance_index import write_index
-from costbasis.flows.stored.state import BALANCES, INDEX, LABELS, ROW_GROUP, SCHEMAS, TABLES
+from costbasis.flows.stored.state import BALANCES, HOURS, INDEX, LABELS, ROW_GROUP, SCHEMAS, TABLES
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
 
@@ -26,6 +26,8 @@ _SELECT = {
     "deposit_coins": "SELECT height::INTEGER AS height, tx_index::INTEGER AS tx_index, "
                      "created_height::INTEGER AS created_height, value::BIGINT AS value FROM {src} "
                      "ORDER BY height, tx_index, created_height",
+    HOURS: "SELECT hour::BIGINT AS hour, entity, direction, value::BIGINT AS value, txs::BIGINT AS txs, "
+           "top10::BIGINT[] AS top10 FROM {src} ORDER BY hour, entity NULLS FIRST, direction",
 }
 
 
@@ -60,6 +62,17 @@ def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dic
             _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamps[t])
         con.execute("DROP VIEW merge_parts")
     write_index(con, out[BALANCES], out[INDEX])
+    _write_hours(con, out["exchange_txs"], out[HOURS], stamps[HOURS])
+
+
+def _write_hours(con, exchange_txs: Path, out: Path, stamp: str) -> None:
+    """The hourly rows (sql/flows_hours.sql) of segment file `exchange_txs`, written to `out`: written
+    beside every exchange_txs file (built, merged or relabelled), so they always agree with it."""
+    files_view(con, "hour_txs", [exchange_txs], SCHEMAS["exchange_txs"])
+    con.execute("CREATE OR REPLACE TEMP VIEW flow_txs AS "
+                "SELECT time, entity, height, tx_index AS tx_key, direction, value FROM hour_txs")
+    _copy(con, _SELECT[HOURS].format(src="(" + sql_text("flows_hours") + ")"), {}, out, stamp)
+    con.execute("DROP VIEW flow_txs; DROP VIEW hour_txs")
 
 
 def _write_labels(con, ds: DerivedSet, gen: int, fingerprint: str) -> str:
