@@ -1,4 +1,4 @@
-"""New labels rewrite only what depends on them (costbasis/flows/stored/, _redo_labels): a label
+"""New labels rewrite only what depends on them (costbasis/flows/stored/redo.py): a label
 added for a script with past deposits, a derived label removed, a label moved to another entity. Each
 time the stored tables equal a build from scratch on a copy; the segments no tx of which touches a
 changed script keep their files, and the balances (label-independent) are never rewritten."""
@@ -165,6 +165,29 @@ def test_new_labels_and_clusters_together(store, tmp_path):
     assert _rows(_build(clean, xl)) == _rows(ft)
 
 
+def test_new_labels_and_clusters_with_changes_in_one_pass(store, tmp_path, monkeypatch):
+    """`labels expand` with a changes file: new labels and the changed wallets' deposits are redone
+    together, each range's source wallets computed once (not once for the labels and again for the
+    wallets); the rows of a build from scratch."""
+    script, _ = _deposit_input_script(store)
+    xl = _with(_labels(store), script, "ExC")
+    heights = _unclustered_wallet(store, tmp_path)
+    segs = stored.derived_set(store, CHAIN).load()["segments"]
+    calls = []
+    source_keys = stored.redo._source_keys
+    monkeypatch.setattr(stored.redo, "_source_keys", lambda con, p, *a, **k: (calls.append((p["h_from"], p["h_to"])),
+                                                                            source_keys(con, p, *a, **k))[1])
+    ft = _build(store, xl)
+    assert ft.action == "labels" and ft.state["clusters"] == "test-clusters-2"
+    assert ft.steps["label_segments"] > 0 and ft.steps["source_segments"] > 0
+    assert len(calls) == len(set(calls)) and set(calls) <= {tuple(s) for s in segs}   # once per range at most
+    assert {i for i, (lo, hi) in enumerate(segs) if any(lo <= h <= hi for h in heights)} <= \
+        {i for i, s in enumerate(segs) if tuple(s) in calls}
+    clean = Store(shutil.copytree(store.root, tmp_path / "clean"))
+    stored.derived_set(clean, CHAIN).remove()
+    assert _rows(_build(clean, xl)) == _rows(ft)
+
+
 def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_path):
     """Segments merge like a binary counter only up to store.derived.MERGE_MAX_BLOCKS (a bounded number
     of rewrites per row: a build linear in the chain); past it they stay apart, with the same rows."""
@@ -191,11 +214,9 @@ def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_
     assert _rows(capped) == _rows(unbounded)
 
 
-def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path):
-    """labels expand writes, beside the new clusters, the scripts whose wallet changed
-    (clusters/<chain>.changes.parquet); the flow tables then recompute only the deposits with an
-    input among them: a segment with none keeps its deposit_sources file, and every row equals a
-    build from scratch under the new clusters."""
+def _unclustered_wallet(store: Store, tmp_path) -> list[int]:
+    """New clusters as labels expand writes them, with their changes file: the clustered wallet with
+    the fewest deposits unclustered (its scripts each their own wallet). The heights of its deposits."""
     import duckdb
     from costbasis.labels.expand import _write_changes
     from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
@@ -219,6 +240,17 @@ def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path)
     _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-2")
     changed = pq.read_table(clusters_changes_path(store, CHAIN))["script"].to_pylist()
     assert sorted(changed) == sorted(gone)
+    return heights
+
+
+def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path):
+    """labels expand writes, beside the new clusters, the scripts whose wallet changed
+    (clusters/<chain>.changes.parquet); the flow tables then recompute only the deposits with an
+    input among them: a segment with none keeps its deposit_sources file, and every row equals a
+    build from scratch under the new clusters."""
+    from costbasis.store.digest import clusters_changes_path
+    heights = _unclustered_wallet(store, tmp_path)
+    ds = stored.derived_set(store, CHAIN)
     before = ds.load()
     ft = _build(store, _labels(store))
     assert ft.action == "sources" and ft.state["clusters"] == "test-clusters-2"

@@ -46,7 +46,7 @@ under, deposit_sources also the clusters (no other table depends on them), check
   new ones; a range no tx of which touches a changed script keeps its files (their stamps name the
   labels they were written under: `seg_labels`); a touched range gets its exchange txs recomputed
   and, of its deposit rows, only those of the txs whose deposit-candidate status changed removed or
-  computed (_redo_labels). The balances do not depend on the labels and are kept. A change of more
+  computed (redo._redo_segments). The balances do not depend on the labels and are kept. A change of more
   than LABEL_REDO_MAX of all labelled scripts rebuilds instead;
 - new clusters (`labels expand`), recorded tip still on the chain -> only deposit_sources depends on
   them: with the changes file labels expand wrote beside the clusters (the scripts whose wallet
@@ -54,8 +54,9 @@ under, deposit_sources also the clusters (no other table depends on them), check
   those scripts are recomputed, and a range with none keeps its file (`seg_clusters` stamps); without
   it every range's deposit_sources is rewritten (its stored exchange txs, the deposits' inputs and
   the source wallets' events in that range, base balances from the indexes); exchange_txs,
-  deposit_coins and the balances are kept. New labels and clusters are committed once, together, then the state extended as
-  above (kill -9: redone next call);
+  deposit_coins and the balances are kept. New labels and clusters with a changes file are redone in
+  one pass per range (the deposits to recompute for either reason computed together, their source
+  wallets looked up once), committed once, then the state extended as above (kill -9: redone next call);
 - anything else (rollback or reorg below the recorded tip, a damaged or
   foreign file, an older format) -> rebuilt from scratch, the old state published until the new
   state.json replaces it. A state ahead of the reader's snapshot is never overwritten: that reader
@@ -133,7 +134,7 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
                     and state.get("files") == cs.file_set(state["height"])
                     and _chain_hash_at(store, con, chain, state["height"]) == state["hash"])
         # new labels and/or clusters on the same chain: rewrite only what depends on them
-        # (_redo_labels, _redo_sources), then extend; anything else is rebuilt
+        # (redo.py), then extend; anything else is rebuilt
         same = on_chain and all(state.get(k) == want[k] for k in ("format", "probe"))
         relabel = same and state["labels"] != want["labels"]
         sources = same and state["clusters"] != want["clusters"]

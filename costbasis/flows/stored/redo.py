@@ -39,43 +39,6 @@ def _redo_sources(con, ds: DerivedSet, state: dict, want: dict, files: dict, ste
     steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
 
 
-def _redo_sources_partial(con, ds: DerivedSet, state: dict, want: dict, files: dict, seg_clusters: list,
-                          steps: dict, network: str, changes: Path) -> None:
-    """New clusters with their changes file (labels expand: the scripts whose wallet changed,
-    costbasis/store/digest.clusters_changes): per stored range, only the deposits with an input among
-    those scripts are recomputed (their rows depend on their own tx, their wallets and the balances
-    only); the others keep their rows, and a range with none keeps its file (its stamp, in
-    `seg_clusters`, names the clusters it was written under: the same rows under both)."""
-    t0 = time.perf_counter()
-    gen = _next_gen(ds, state)
-    con.read_parquet(str(changes)).create_view("cluster_changed", replace=True)
-    redone = 0
-    for i, (lo, hi) in enumerate(state["segments"]):
-        p = {"h_from": lo, "h_to": hi}
-        xt = str(ds.path / files["exchange_txs"][i])
-        con.execute("CREATE OR REPLACE TEMP TABLE src_redo AS SELECT DISTINCT i.height, i.tx_index FROM inputs i "
-                    "SEMI JOIN cluster_changed c ON i.script = c.script "
-                    "SEMI JOIN (SELECT height, tx_index FROM read_parquet($xt) WHERE direction = 'in' "
-                    "AND NOT from_exchange) d ON i.height = d.height AND i.tx_index = d.tx_index "
-                    "WHERE i.height BETWEEN $h_from AND $h_to", dict(p, xt=xt))
-        if con.execute("SELECT count(*) FROM src_redo").fetchall()[0][0]:
-            con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
-                        "SEMI JOIN src_redo USING (height, tx_index)", {"xt": xt})
-            _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
-            out = ds.path / f"{SOURCES}-{gen:08d}-{i}.parquet"
-            _replace_rows(con, SOURCES, ds.path / files[SOURCES][i], "src_redo",
-                          "(" + _query(con, "whales_source_balances", p) + ")", p, out,
-                          _file_stamp(want, lo, hi, SOURCES, _seg_labels(state)[i]))
-            files[SOURCES][i] = out.name
-            seg_clusters[i] = want["clusters"]
-            redone += 1
-            _end_redo(con, "exchange_txs")
-        con.execute("DROP TABLE src_redo")
-    con.execute("DROP VIEW cluster_changed")
-    steps["sources"] = steps.get("sources", 0.0) + time.perf_counter() - t0
-    steps["source_segments"] = redone
-
-
 def _end_redo(con, *tables: str) -> None:
     """After one segment's redo: its temp tables (names of ours), the source-wallet tables and the
     clusters' balances looked up for that segment alone."""
@@ -111,51 +74,89 @@ def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:
     return n_changed <= LABEL_REDO_MAX * n_all
 
 
-def _redo_labels(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str,
-                 sources: bool = True) -> list[str] | None:
-    """New labels: per stored range, only the txs with an output or input among the changed scripts
+def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, steps: dict, network: str,
+                   relabel: bool, changes: Path | None, sources: bool = True) -> list[str] | None:
+    """New labels and/or new clusters with their changes file, one pass per stored range.
+
+    Labels (`relabel`): only the txs with an output or input among the changed scripts
     (sql/flows_touched_txs.sql) get their exchange rows recomputed (sql/flows_exchange_txs.sql over just
     those txs, engine/db.narrowed; a tx's rows depend on its own scripts' labels only); the other rows
-    are kept, and a range where no tx's rows changed keeps its files. Of the deposit tables only the txs
-    whose deposit-candidate status changed are redone: the dropped candidates' rows removed, the new
-    ones' computed (their rows depend on their own tx, the clusters and the balances only,
-    sql/whales_source_*.sql). The balances never depend on the labels: kept. `sources` False:
-    deposit_sources is left to _redo_sources (new clusters rewrite it whole). Puts the rewritten files'
-    names in `files`; returns the new per-segment label stamps, or None when a rebuild is due (see
-    _changed_scripts)."""
+    are kept. Clusters (`changes`: the scripts whose wallet changed, costbasis/store/digest.clusters_changes):
+    the deposits with an input among them are recomputed. Of the deposit tables only these txs are
+    redone, in one computation of their source wallets per range: the candidates the labels dropped
+    removed, those they added and those of changed wallets computed (a deposit's rows depend on its own
+    tx, the clusters and the balances only, sql/whales_source_*.sql). The balances never depend on
+    either: kept. A range where nothing changed keeps its files (their stamps, in the per-segment label
+    and cluster lists, name what they were written under: the same rows under both).
+    `sources` False: deposit_sources is left to _redo_sources (new clusters without a changes file
+    rewrite it whole). Puts the rewritten files' names in `files`; returns the new per-segment label
+    stamps, or None when a rebuild is due (see _changed_scripts)."""
     t0 = time.perf_counter()
-    if not _changed_scripts(con, ds, state):
+    if relabel and not _changed_scripts(con, ds, state):
         return None
+    if changes is not None:
+        con.read_parquet(str(changes)).create_view("cluster_changed", replace=True)
     gen = _next_gen(ds, state)
     seg_labels = list(_seg_labels(state))
-    rewritten = 0
+    rewritten = redone = 0
     cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
     for i, (lo, hi) in enumerate(state["segments"]):
-        old = {t: str(ds.path / files[t][i]) for t in TABLES}
-        if not _touched_exchange_txs(con, lo, hi, old["exchange_txs"]):
-            continue
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('xt_old')} EXCEPT {cand.format('xt_new')}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM xt_new SEMI JOIN "
-                    f"({cand.format('xt_new')} EXCEPT {cand.format('xt_old')}) a USING (height, tx_index)")
         p = {"h_from": lo, "h_to": hi}
-        # the new candidates' wallets only (their clusters' balances looked up for this segment)
+        old = {t: str(ds.path / files[t][i]) for t in TABLES}
+        touched = relabel and _touched_exchange_txs(con, lo, hi, old["exchange_txs"])
+        if touched:   # the candidates the new labels drop (cand_gone) and add (cand_add)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE cand_gone AS {cand.format('xt_old')} EXCEPT {cand.format('xt_new')}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE cand_add AS {cand.format('xt_new')} EXCEPT {cand.format('xt_old')}")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE cand_gone (height INTEGER, tx_index INTEGER); "
+                        "CREATE OR REPLACE TEMP TABLE cand_add (height INTEGER, tx_index INTEGER)")
+        # the kept candidates with an input whose wallet changed
+        con.execute("CREATE OR REPLACE TEMP TABLE cand_wallet (height INTEGER, tx_index INTEGER)")
+        if changes is not None:
+            con.execute(f"INSERT INTO cand_wallet SELECT DISTINCT i.height, i.tx_index FROM inputs i "
+                        f"SEMI JOIN cluster_changed c ON i.script = c.script "
+                        f"SEMI JOIN ({cand.format('read_parquet($xt)')} EXCEPT SELECT * FROM cand_gone) d "
+                        f"ON i.height = d.height AND i.tx_index = d.tx_index "
+                        f"WHERE i.height BETWEEN $h_from AND $h_to", dict(p, xt=old["exchange_txs"]))
+        wallets_changed = con.execute("SELECT count(*) FROM cand_wallet").fetchall()[0][0] > 0
+        if not touched and not wallets_changed:
+            con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet")
+            continue
+        # the deposits to compute (their exchange rows under the new labels) and the deposit rows that go
+        new_rows = ("(SELECT * FROM read_parquet($xt) ANTI JOIN touched_txs USING (height, tx_index) "
+                    "UNION ALL SELECT * FROM xt_new)") if touched else "read_parquet($xt)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM {new_rows} "
+                    f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet) r USING (height, tx_index)",
+                    {"xt": old["exchange_txs"]})
+        con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet")
         _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
         out = _names(ds, gen, i)
+        lab = want["labels"] if touched else seg_labels[i]
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
                 "deposit_coins": "(" + _coins_query(con, p) + ")"}
-        for t in TABLES if sources else ("exchange_txs", "deposit_coins"):
-            gone = "touched_txs" if t == "exchange_txs" else "cand_gone"
-            _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t))
+        # a touched range's labelled files all carry the new labels' stamp; deposit_coins depend on the
+        # chain only, so a change of wallets alone leaves them (recomputed alike in a touched range)
+        for t in (TABLES if touched else ()) + ((SOURCES,) if not touched and wallets_changed else ()):
+            if t == SOURCES and not sources:
+                continue
+            gone = "touched_txs" if t == "exchange_txs" else "dep_gone"
+            _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t, lab))
             files[t][i] = out[t].name
-        _write_hours(con, out["exchange_txs"], out[HOURS], _file_stamp(want, lo, hi, HOURS))
-        files[HOURS][i] = out[HOURS].name
-        seg_labels[i] = want["labels"]
-        rewritten += 1
-        _end_redo(con, "exchange_txs", "cand_gone")
-        con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
-    con.execute("DROP TABLE label_changed")
-    steps["labels"] = steps.get("labels", 0.0) + time.perf_counter() - t0
+        if touched:
+            _write_hours(con, out["exchange_txs"], out[HOURS], _file_stamp(want, lo, hi, HOURS))
+            files[HOURS][i] = out[HOURS].name
+            seg_labels[i] = want["labels"]
+            rewritten += 1
+            con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
+        redone += wallets_changed
+        _end_redo(con, "exchange_txs", "cand_gone", "cand_add", "cand_wallet", "dep_gone")
+    if relabel:
+        con.execute("DROP TABLE label_changed")
+    if changes is not None:
+        con.execute("DROP VIEW cluster_changed")
+    steps["redo"] = steps.get("redo", 0.0) + time.perf_counter() - t0
     steps["label_segments"] = rewritten
+    steps["source_segments"] = redone
     return seg_labels
 
 
@@ -191,19 +192,18 @@ def _redo(con, ds: DerivedSet, state: dict, want: dict, relabel: bool, sources: 
     seg_labels = _seg_labels(state)
     seg_clusters = list(_seg_clusters(state))
     partial = sources and changes is not None
-    if relabel:
+    if relabel or partial:
         before = list(files[SOURCES])
-        # deposit rows of new candidates are computed here under the new clusters, unless every
-        # deposit is redone below anyway
-        seg_labels = _redo_labels(con, ds, state, want, files, steps, network, sources=partial or not sources)
+        # one pass per range for new labels and the wallets of the changes file; every deposit's source
+        # row is redone below instead when new clusters come without a changes file
+        seg_labels = _redo_segments(con, ds, state, want, files, steps, network, relabel,
+                                    changes if partial else None, sources=partial or not sources)
         if seg_labels is None:
             return None
-        files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
+        if relabel:
+            files[LABELS] = [_write_labels(con, ds, _next_gen(ds, state), want["labels"])]
         seg_clusters = [want["clusters"] if f != b else c for f, b, c in zip(files[SOURCES], before, seg_clusters)]
-    if partial:
-        _redo_sources_partial(con, ds, dict(state, seg_labels=seg_labels), want, files, seg_clusters, steps,
-                              network, changes)
-    elif sources:
+    if sources and not partial:
         _redo_sources(con, ds, dict(state, seg_labels=seg_labels), want, files, steps, network)
         seg_clusters = [want["clusters"]] * len(seg_clusters)
     new_state = {k: v for k, v in state.items() if k not in ("tables", "sizes", "previous")}

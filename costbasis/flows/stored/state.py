@@ -58,7 +58,7 @@ class FlowTables:
     tables: dict[str, list[Path]]     # segment files per table (views are made over them)
     state: dict
     action: str          # "fresh" | "extended" | "rebuilt" | "sources" (new clusters: deposit_sources redone)
-    #                      | "labels" (new labels: the segments they touch redone, see _redo_labels) | "empty"
+    #                      | "labels" (new labels: the segments they touch redone, see redo._redo_segments) | "empty"
     seconds: float = 0.0
     steps: dict = field(default_factory=dict)
 
