@@ -39,24 +39,50 @@ def test_a_lookup_needs_both_keys(tmp_path):
     (ka, a2), (_, b2), (_, c2) = _keys([b"\x00\x14alice", b"\x00\x14bob", b"\x00\x14carol"])
     # the index of a segment in which bob's first key is alice's (DuckDB would compute bob's own)
     idx = tmp_path / "seg.i64"
-    mm = np.memmap(idx, np.int64, "w+", shape=(6,))
-    mm[:] = np.array([ka, ka, a2, b2, 5, 7], np.uint64).view(np.int64)
-    mm.flush()
-    del mm
+    idx.write_bytes(np.array([ka, ka, a2, b2, 5, 7], np.uint64).tobytes() + b"s" + bi.TRAILER.pack(1, 2, bi.MAGIC))
     got = bi.lookup([idx], np.array([ka, ka, ka], np.uint64), np.array([b2, a2, c2], np.uint64))
     assert got.tolist() == [7, 5, 0]
+
+
+def _index(tmp_path, scripts: list[bytes], stamp: str = "stamp"):
+    con = duckdb.connect()
+    db.register_script_key2(con)
+    con.register("s", pa.table({"script": pa.array(scripts, pa.binary()),
+                                "delta": pa.array(range(len(scripts)), pa.int64())}))
+    out = tmp_path / "seg.i64"
+    bi.write_index(con, "SELECT hash(script) AS key, script_key2(script) AS key2, delta FROM s ORDER BY key, key2",
+                   {}, out, stamp)
+    return out
 
 
 def test_the_index_holds_both_keys_of_each_row(tmp_path):
     scripts = [f"s{i}".encode() for i in range(100)]
     keys = sorted(_keys(scripts))
-    con = duckdb.connect()
-    con.register("s", pa.table({"script": pa.array(scripts, pa.binary()), "delta": pa.array(range(100), pa.int64())}))
-    seg = tmp_path / "seg.parquet"
-    con.execute(f"COPY (SELECT hash(script) AS key, script, delta FROM s ORDER BY key) TO '{seg}' (FORMAT parquet)")
-    bi.write_index(con, seg, tmp_path / "seg.i64")
-    mm = np.fromfile(tmp_path / "seg.i64", np.int64).view(np.uint64)
+    idx = _index(tmp_path, scripts)
+    mm = np.fromfile(idx, np.int64)[:300].view(np.uint64)
     assert list(zip(mm[:100].tolist(), mm[100:200].tolist())) == keys
     k = np.array([k for k, _ in keys], np.uint64)
     k2 = np.array([k2 for _, k2 in keys], np.uint64)
-    assert sorted(bi.lookup([tmp_path / "seg.i64"], k, k2).tolist()) == list(range(100))
+    assert sorted(bi.lookup([idx], k, k2).tolist()) == list(range(100))
+    rows = [r for b in bi.batches(idx) for r in zip(*(c.to_pylist() for c in b.columns))]
+    assert [(a, b) for a, b, _ in rows] == keys and sorted(d for _, _, d in rows) == list(range(100))
+
+
+def test_the_index_carries_its_stamp_and_a_damaged_one_is_refused(tmp_path):
+    """The index is the only copy of a segment's balance changes: its trailer names what it was built
+    from (read_state compares it), and a truncated or foreign file has no stamp (rebuilt, never read)."""
+    idx = _index(tmp_path, [f"s{i}".encode() for i in range(10)], '{"range": [0, 9]}')
+    assert bi.index_stamp(idx) == '{"range": [0, 9]}'
+    raw = idx.read_bytes()
+    idx.write_bytes(raw[:-1])
+    assert bi.index_stamp(idx) is None
+    idx.write_bytes(raw[:24] + raw[48:])   # a row short
+    assert bi.index_stamp(idx) is None
+    try:
+        bi.lookup([idx], np.zeros(1, np.uint64), np.zeros(1, np.uint64))
+    except OSError as e:
+        assert "not a balance index" in str(e)
+    else:
+        raise AssertionError("a damaged index was read")
+    empty = _index(tmp_path, [])
+    assert bi.index_stamp(empty) == "stamp" and bi.lookup([empty], np.ones(2, np.uint64), np.ones(2, np.uint64)).tolist() == [0, 0]

@@ -173,11 +173,21 @@ def _reference_balances(store: Store, h: int) -> dict[bytes, int]:
     return {s: v for s, v in bal.items() if v != 0}
 
 
-def _stored_balances(store: Store) -> dict[bytes, int]:
+def _stored_balances(store: Store) -> dict[tuple[int, int], int]:
+    """{(key, key2): balance} of the stored indexes (they keep the script's two keys, not the script)."""
     t = stored.load_balances(store, CHAIN)
-    scripts = t["script"].to_pylist()
-    assert scripts == sorted(scripts)             # sorted: reproducible files
-    return dict(zip(scripts, t["balance"].to_pylist()))
+    keys = list(zip(t["key"].to_pylist(), t["key2"].to_pylist()))
+    assert len(set(keys)) == len(keys)
+    return dict(zip(keys, t["balance"].to_pylist()))
+
+
+def _by_keys(balances: dict[bytes, int]) -> dict[tuple[int, int], int]:
+    """{script: balance} as {(key, key2): balance}, the scripts' keys computed by DuckDB."""
+    import duckdb
+    import pyarrow as pa
+    t = stored.keyed(duckdb.connect(), pa.table({"script": pa.array(list(balances), pa.binary()),
+                                                 "balance": pa.array(list(balances.values()), pa.int64())}))
+    return dict(zip(zip(t["key"].to_pylist(), t["key2"].to_pylist()), t["balance"].to_pylist()))
 
 
 def _files(store: Store) -> dict[str, list]:
@@ -200,7 +210,7 @@ def test_incremental_balances_equal_a_build_from_scratch(chain, tmp_path):
     from costbasis.engine.db import connect, register_arrow
     store = _copy(chain.expanded, tmp_path / "c")
     tip = store.chain(CHAIN).tip()
-    assert _stored_balances(store) == _reference_balances(store, tip[0])
+    assert _stored_balances(store) == _by_keys(_reference_balances(store, tip[0]))
     cut = _height_before(store, 18)
     removed, hashes, keys = _rollback_keep(store, cut)
     _got(store)                                              # rebuilt at `cut`
@@ -216,8 +226,8 @@ def test_incremental_balances_equal_a_build_from_scratch(chain, tmp_path):
         register_arrow(con, "xlabels", xl)
         ft = stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con))
         assert ft.action == "extended" and ft.state["height"] == hi
-        assert _stored_balances(store) == _reference_balances(store, hi)
-        assert stored.script_balances_at(con, hi).equals(stored.load_balances(store, CHAIN))
+        assert _stored_balances(store) == _by_keys(_reference_balances(store, hi))
+        assert stored.keyed(con, stored.script_balances_at(con, hi)).equals(stored.load_balances(store, CHAIN))
     assert _got(store) == _expected(chain.story)
     # the extended segments hold exactly what a build from scratch writes
     grown = _files(store)
@@ -238,11 +248,11 @@ def test_rollback_rebuilds_the_balances(chain, tmp_path):
     register_arrow(con, "xlabels", xl)
     assert stored.flow_tables(store, con, CHAIN, xlabels_fingerprint(con)).action == "rebuilt"
     ref = _reference_balances(store, cut)
-    assert ref != at_tip                         # the rolled-back blocks moved coins
-    assert _stored_balances(store) == ref
+    assert _by_keys(ref) != at_tip               # the rolled-back blocks moved coins
+    assert _stored_balances(store) == _by_keys(ref)
     # a balances file from another build (a writer died between files) is never used as a mix
     other = _copy(chain.expanded, tmp_path / "d")
-    shutil.copy(_segment(other, stored.BALANCES), _segment(store, stored.BALANCES))
+    shutil.copy(_segment(other, stored.INDEX), _segment(store, stored.INDEX))
     assert stored.read_state(store, CHAIN) == (None, None)
 
 
@@ -291,10 +301,10 @@ def _zero_data_pages(path) -> None:
 
 
 def test_extension_reads_only_the_new_blocks_and_writes_only_their_segment(chain, tmp_path):
-    """Extending by new blocks reads the chain files of those blocks only and, of the stored balances,
-    the memory-mapped key indexes only: with every older chain file's and balance segment's rows
-    zeroed, it still succeeds and gives what a build from scratch on an intact copy gives; the older
-    segment files stay as they were (no rewrite, unless the binary counter merges them)."""
+    """Extending by new blocks reads the chain files of those blocks only (the stored balances by binary
+    searches in the memory-mapped key indexes): with every older chain file's rows zeroed, it still
+    succeeds and gives what a build from scratch on an intact copy gives; the older segment files stay
+    as they were (no rewrite, unless the binary counter merges them)."""
     from costbasis.bitcoin.schema import TABLES
     from costbasis.engine.db import connect, register_arrow
     store = _copy(chain.expanded, tmp_path / "c")
@@ -311,8 +321,6 @@ def test_extension_reads_only_the_new_blocks_and_writes_only_their_segment(chain
             for f, e in zip(cs.files(t), cs.entries(t)):
                 assert e.last <= cut
                 _zero_data_pages(f)
-    for f in ds.files(before, stored.BALANCES):
-        _zero_data_pages(f)
     cs.commit(cut + 1, tip[0], removed, tip[1], hashes, keys)
     con, _ = connect(store, CHAIN, "bitcoin", schemas=TABLES)
     xl = stored_xlabels(store)
@@ -323,7 +331,7 @@ def test_extension_reads_only_the_new_blocks_and_writes_only_their_segment(chain
     kept = [f for files in after["tables"].values() for f in files if f in old]
     new = [f for files in after["tables"].values() for f in files if f not in old]
     assert len(new) == len(stored.FILES) and len(kept) == len(old)   # one new segment per table, no merge here
-    assert all((ds.path / f).read_bytes() == old[f] for f in kept if f not in before["tables"][stored.BALANCES])
+    assert all((ds.path / f).read_bytes() == old[f] for f in kept)
     got = {t: con.execute("SELECT * FROM read_parquet($f) ORDER BY ALL", {"f": [str(p) for p in ft.tables[t]]}).fetchall()
            for t in stored.TABLES}
     got[stored.HOURS] = con.execute(HOURS_SUM.format("read_parquet($f)"),

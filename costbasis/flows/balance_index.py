@@ -1,66 +1,126 @@
-"""Sorted key indexes of the per-script balance segments, so a wallet's stored balance is a few
-binary searches, not a scan of every script's balance change.
+"""The per-script balance changes of each flow-table segment, as sorted key indexes: a wallet's
+stored balance is a few binary searches, not a scan of every script's balance change.
 
-Beside each `balance_deltas` segment (Parquet: key, script, delta, sorted by key) sits one raw int64
-file (`balance_index-*.i64`) of 3 x n values: the n keys (DuckDB hash(script), uint64 bits), the n
-second keys (engine/db.KEY2_SQL) and the n deltas, in the segment's order. It is written by streaming
-the Parquet file in record batches (bounded memory) and read through np.memmap: looking up m member
-scripts touches O(m log n) pages of each segment (~chain/32,768 blocks + log of them), so an
-extension by new blocks costs the new blocks and the depositing wallets, not the stored history.
-The pair of independent 64-bit hashes stands in for the script (a false match needs both to collide);
-merges and the Parquet segments still group by the script itself.
+One raw file per segment (`balance_index-*.i64`) and nothing else (the script is not kept: a Parquet
+copy of the rows with the script cost ~40 B a transaction at 40 M txs, as much as the index): 3 x n
+int64 values (the n keys, DuckDB hash(script) as uint64 bits, sorted; the n second keys,
+engine/db.KEY2_SQL; the n deltas), then a trailer: the segment's stamp (JSON, what it was built from),
+its length, n and a magic (TRAILER). Written by streaming a DuckDB query's rows in record batches
+(bounded memory) and read through np.memmap: looking up m member scripts touches O(m log n) pages of
+each segment (~chain/32,768 blocks + log of them), so an extension by new blocks costs the new blocks
+and the depositing wallets, not the stored history. The pair of independent 64-bit hashes stands in
+for the script (a false match needs both to collide). Two adjacent segments merge by DuckDB over the
+two indexes' rows (streamed to it, never whole in memory), grouped by both keys.
 """
 
 from __future__ import annotations
 
+import os
+import struct
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from costbasis.engine.db import KEY2_SQL
 from costbasis.store.atomic import _atomic_write
 
 BATCH = 1 << 16
+MAGIC = b"CBIDX\x00\x00\x01"
+TRAILER = struct.Struct("<QQ8s")   # stamp length, n, magic
+COLUMNS = ("key", "key2", "delta")
 
 
-def write_index(con: duckdb.DuckDBPyConnection, segment: Path, out: Path) -> None:
-    """The index of one balance segment file, written atomically to `out`."""
-    n = pq.ParquetFile(segment).metadata.num_rows
-
+def write_index(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path, stamp: str) -> None:
+    """The index of the rows of `query` (columns key, key2, delta, ordered by key then key2; binding
+    `params`), stamped, written atomically to `out`. The rows stream through three column files beside
+    it (their count is known only at the end), then are put together."""
     def write(tmp: str) -> None:
-        if n == 0:
-            Path(tmp).write_bytes(b"")
-            return
-        mm = np.memmap(tmp, np.int64, "w+", shape=(3 * n,))
-        con.execute("SET preserve_insertion_order = true")   # the file's (sorted) order
-        res = con.execute(f"SELECT key, {KEY2_SQL.format('script')} AS key2, delta FROM read_parquet($p)",
-                          {"p": str(segment)})
-        with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
-            warnings.simplefilter("ignore", UserWarning)
-            reader = (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(BATCH)   # 2.x / 1.x
-        pos = 0
-        for b in reader:
-            k = len(b)
-            for j in range(3):
-                mm[j * n + pos: j * n + pos + k] = b.column(j).to_numpy().view(np.int64)
-            pos += k
-        if pos != n:
-            raise OSError(f"{segment}: {pos} rows read, {n} in its metadata")
-        mm.flush()
-        del mm
+        parts = [Path(f"{tmp}.{c}") for c in COLUMNS]
+        try:
+            con.execute("SET preserve_insertion_order = true")   # the query's (sorted) order
+            res = con.execute(f"SELECT key, key2, delta FROM ({query})", params)
+            with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
+                warnings.simplefilter("ignore", UserWarning)
+                reader = (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(BATCH)   # 2.x / 1.x
+            n = 0
+            files = [open(f, "wb") for f in parts]
+            try:
+                for b in reader:
+                    for j, f in enumerate(files):
+                        b.column(j).to_numpy().astype(np.uint64 if j < 2 else np.int64, copy=False).tofile(f)
+                    n += len(b)
+            finally:
+                for f in files:
+                    f.close()
+            blob = stamp.encode()
+            with open(tmp, "wb") as f:
+                for part in parts:
+                    with open(part, "rb") as src:
+                        size = os.fstat(src.fileno()).st_size
+                        done = 0
+                        while done < size:   # in the kernel, no copy through Python
+                            done += os.copy_file_range(src.fileno(), f.fileno(), size - done)
+                f.write(blob + TRAILER.pack(len(blob), n, MAGIC))
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
     _atomic_write(out, ".i64", write)
 
 
-def index_ok(segment: Path, index: Path) -> bool:
-    """The index has the size its segment's row count gives."""
+def _rows(index: Path) -> int | None:
+    """n of a well-formed index file, else None."""
     try:
-        return index.stat().st_size == 24 * pq.ParquetFile(segment).metadata.num_rows
-    except (OSError, pa.ArrowException):
-        return False
+        with open(index, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < TRAILER.size:
+                return None
+            f.seek(size - TRAILER.size)
+            k, n, magic = TRAILER.unpack(f.read(TRAILER.size))
+    except OSError:
+        return None
+    return n if magic == MAGIC and size == 24 * n + k + TRAILER.size else None
+
+
+def index_stamp(index: Path) -> str | None:
+    """The stamp a well-formed index carries (None: missing, truncated or foreign)."""
+    n = _rows(index)
+    if n is None:
+        return None
+    with open(index, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(24 * n)
+        return f.read(size - 24 * n - TRAILER.size).decode(errors="replace")
+
+
+def _arrays(index: Path) -> tuple[np.memmap | None, int]:
+    n = _rows(index)
+    if n is None:
+        raise OSError(f"{index}: not a balance index (truncated or foreign)")
+    return (np.memmap(index, np.int64, "r", shape=(3 * n,)) if n else None), n
+
+
+def batches(index: Path) -> Iterator[pa.RecordBatch]:
+    """The rows of an index (key, key2 as uint64; delta), BATCH at a time from the memory map."""
+    mm, n = _arrays(index)
+    schema = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])
+    for lo in range(0, n, BATCH):
+        hi = min(n, lo + BATCH)
+        yield pa.record_batch([pa.array(np.array(mm[lo:hi]).view(np.uint64)),
+                               pa.array(np.array(mm[n + lo:n + hi]).view(np.uint64)),
+                               pa.array(np.array(mm[2 * n + lo:2 * n + hi]))], schema=schema)
+    if n == 0:
+        yield pa.record_batch([pa.array([], t.type) for t in schema], schema=schema)
+
+
+def register_rows(con: duckdb.DuckDBPyConnection, name: str, indexes: list[Path]) -> None:
+    """View `name` (key, key2, delta) streaming the rows of `indexes` (read once; a name of ours)."""
+    schema = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])
+    reader = pa.RecordBatchReader.from_batches(schema, (b for f in indexes for b in batches(f)))
+    con.register(name, reader)
 
 
 def lookup(indexes: list[Path], key: np.ndarray, key2: np.ndarray) -> np.ndarray:
@@ -70,11 +130,9 @@ def lookup(indexes: list[Path], key: np.ndarray, key2: np.ndarray) -> np.ndarray
     key2 = key2.astype(np.uint64, copy=False)[order]
     total = np.zeros(len(key), np.int64)
     for f in indexes:
-        size = f.stat().st_size // 8
-        if size == 0 or len(key) == 0:
+        mm, n = _arrays(f)
+        if n == 0 or len(key) == 0:
             continue
-        n = size // 3
-        mm = np.memmap(f, np.int64, "r", shape=(size,))
         keys = mm[:n].view(np.uint64)
         pos = np.searchsorted(keys, key, "left")
         # equal keys (a 64-bit collision inside one segment) sit side by side: try each, key2 decides

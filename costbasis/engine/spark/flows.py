@@ -80,7 +80,7 @@ def create(con, name: str, params: dict) -> bool:
 
 def _duck_hash(node) -> bool:
     import sqlglot.expressions as exp
-    return any(str(f.this).lower() == "hash" for f in node.find_all(exp.Anonymous))
+    return any(str(f.this).lower() in ("hash", "script_key2") for f in node.find_all(exp.Anonymous))
 
 
 def query(con, name: str, params: dict) -> str | None:

@@ -7,18 +7,18 @@ table, one segment file per height range (the same ranges for every table):
                     wallet's balance just before the tx, its size and address (sql/whales_source_*.sql;
                     the address formatted from the key script, sql/whales_key_addresses.sql);
 - `deposit_coins`   the deposited coins per (tx, created height), for age bands and cost basis;
-- `balance_deltas`  per script, the change of its balance over the segment's blocks (key = a 64-bit
-                    hash of the script, computed once by DuckDB; the script kept beside it, so a
-                    collision can never merge two scripts). Their sum over all segments is every
-                    script's balance at the stored tip: the base a later range starts from.
 - `exchange_hours`  exchange_txs per hour, entity (or all exchanges) and direction: total, tx count
                     and the 10 largest txs (sql/flows_hours.sql), written beside every exchange_txs
                     file from it: `flows` reads hours, not transactions (O(hours) warm, not O(chain));
-- `balance_index`   per balance segment, its sorted keys, second keys and deltas as raw int64 arrays
-                    (costbasis/flows/balance_index.py), memory-mapped: a wallet's base balance is a
-                    binary search per member script and segment, never a scan of the stored changes.
-Queries (flows, whales) only filter and aggregate the first three and the hours; the threshold, the date range and
-the prices are applied at query time, so one build serves every query.
+- `balance_index`   per script, the change of its balance over the segment's blocks, by the script's
+                    two 64-bit keys (DuckDB hash() and engine/db.KEY2_SQL, computed once), as raw
+                    int64 arrays sorted by key with a stamp trailer (costbasis/flows/balance_index.py),
+                    memory-mapped: a wallet's base balance is a binary search per member script and
+                    segment, never a scan of the stored changes. Their sum over all segments is every
+                    script's balance at the stored tip: the base a later range starts from. (No
+                    Parquet copy with the script: it cost as much again, ~40 B a transaction.)
+Queries (flows, whales) only filter and aggregate the first three and the hours; the threshold, the
+date range and the prices are applied at query time, so one build serves every query.
 
 Why base plus delta is exact: each row depends only on its own transaction and on blocks before it
 (a balance "just before" a tx never sees later blocks). So the tables for tip H are the tables for
@@ -81,19 +81,19 @@ from costbasis.bitcoin import address_sql
 from costbasis.engine.db import files_view, hash_probe, register_arrow, sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.stored import build
-from costbasis.flows.stored.balances import _merge_balances, load_balances, script_balances_at
+from costbasis.flows.stored.balances import _merge_balances, keyed, load_balances, script_balances_at
 from costbasis.flows.stored.build import _grow, build_range
 from costbasis.flows.stored.redo import _redo
-from costbasis.flows.stored.state import (BALANCE_DELTAS, BALANCES, FILES, FORMAT, HOURS, INDEX, LABEL_REDO_MAX,
+from costbasis.flows.stored.state import (FILES, FORMAT, HOURS, INDEX, LABEL_REDO_MAX,
                                           LABELED, LABELS, META_KEY, SCHEMAS, SOURCES, TABLES, VIEWS, FlowTables,
                                           _chain_hash_at, _files_of, _inputs, _private_set, derived_set, read_state)
 from costbasis.labels.dataset import materialize_exchange_labels
 from costbasis.store import Store
 from costbasis.store.digest import clusters_changes, clusters_fingerprint, drop_clusters_changes
 
-__all__ = ["BALANCE_DELTAS", "BALANCES", "FILES", "FORMAT", "HOURS", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
+__all__ = ["FILES", "FORMAT", "HOURS", "INDEX", "LABEL_REDO_MAX", "LABELED", "LABELS",
            "META_KEY", "SCHEMAS", "SOURCES", "TABLES", "VIEWS", "FlowTables", "build", "build_range", "derived_set",
-           "flow_tables", "load_balances", "read_state", "register", "script_balances_at", "_merge_balances"]
+           "flow_tables", "keyed", "load_balances", "read_state", "register", "script_balances_at", "_merge_balances"]
 
 
 def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels_fp: str,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from costbasis.engine.db import files_view, register_arrow, sql_text
-from costbasis.flows.stored.state import BALANCE_DELTAS, BALANCES, SCRIPT_BALANCES, derived_set, read_state
+from costbasis.engine.db import KEY2_SQL, register_arrow, sql_text
+from costbasis.flows.balance_index import register_rows
+from costbasis.flows.stored.state import INDEX, SCRIPT_BALANCES, derived_set, read_state
 from costbasis.flows.stored.write import _fetch
 from costbasis.store import Store
 
@@ -30,12 +31,26 @@ def _merge_balances(con: duckdb.DuckDBPyConnection, base: pa.Table, h_from: int,
     return out.cast(SCRIPT_BALANCES)
 
 
+KEYED_BALANCES = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("balance", pa.int64())])
+
+
 def load_balances(store: Store, chain: str, state: dict | None = None) -> pa.Table:
-    """Every script's balance at the stored tip, summed over the segments (for tests and the bench:
-    it is the one place the balances come into Arrow whole)."""
+    """Every script's balance at the stored tip as (key, key2, balance): the script's two keys (the
+    indexes keep no script), summed over the segments' indexes, sorted (for tests and the bench: it is
+    the one place the balances come into Arrow whole)."""
     ds = derived_set(store, chain)
     state = state if state is not None else read_state(store, chain)[0]
     con = duckdb.connect()
-    files_view(con, "balance_parts", ds.files(state, BALANCES), BALANCE_DELTAS)
-    return _fetch(con, "SELECT script, sum(delta)::BIGINT AS balance FROM balance_parts GROUP BY script "
-                       "HAVING sum(delta) <> 0 ORDER BY script").cast(SCRIPT_BALANCES)
+    register_rows(con, "balance_parts", ds.files(state, INDEX))
+    return _fetch(con, "SELECT key, key2, sum(delta)::BIGINT AS balance FROM balance_parts GROUP BY key, key2 "
+                       "HAVING sum(delta) <> 0 ORDER BY key, key2").cast(KEYED_BALANCES)
+
+
+def keyed(con: duckdb.DuckDBPyConnection, balances: pa.Table) -> pa.Table:
+    """(script, balance) rows as load_balances gives them: (key, key2, balance), zeros left out, sorted."""
+    con.register("__keyed_balances", balances)
+    try:
+        return _fetch(con, f"SELECT hash(script) AS key, {KEY2_SQL.format('script')} AS key2, balance "
+                           "FROM __keyed_balances WHERE balance <> 0 ORDER BY key, key2").cast(KEYED_BALANCES)
+    finally:
+        con.unregister("__keyed_balances")

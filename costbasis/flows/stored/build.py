@@ -12,7 +12,7 @@ from costbasis.bitcoin import address_sql
 from costbasis.engine.db import sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import write_index
-from costbasis.flows.stored.state import (BALANCES, FILES, HOURS, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
+from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
                                           _next_gen, _seg_clusters, _seg_labels, _stamps)
 from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
 from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_hours, _write_labels
@@ -26,7 +26,7 @@ STEP_BLOCKS = 4096        # blocks per build step, each committed (a kill -9 kee
 def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_indexes: list[Path],
                 out: dict[str, Path], stamps: dict[str, str], steps: dict | None = None,
                 network: str = "main", wallets: ClusterBalances | None = None) -> None:
-    """Write the six segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
+    """Write the five segment files of heights [h_from, h_to] to `out` (table -> path), stamped.
 
     Needs the chain views, `xlabels` and `clusters`; `network` formats the source wallets' addresses.
     `base_indexes`: the balance indexes of the segments of every block before h_from (none: h_from
@@ -60,8 +60,7 @@ def build_range(con: duckdb.DuckDBPyConnection, h_from: int, h_to: int, base_ind
     _copy(con, _SELECT["deposit_coins"].format(src="(" + _coins_query(con, p) + ")"), p, out["deposit_coins"],
           stamps["deposit_coins"])
     lap("deposit_coins")
-    _copy(con, _query(con, "whales_balance_delta", p), p, out[BALANCES], stamps[BALANCES])
-    write_index(con, out[BALANCES], out[INDEX])
+    write_index(con, _query(con, "whales_balance_delta", p), p, out[INDEX], stamps[INDEX])
     lap("script_balances")
     con.execute("DROP TABLE exchange_txs")   # the stored table takes this name
     _drop_source_keys(con)

@@ -15,19 +15,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costbasis.engine.db import hash_at
-from costbasis.flows.balance_index import index_ok
+from costbasis.flows.balance_index import index_stamp
 from costbasis.store import Store
 from costbasis.store.derived import DerivedSet
 
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 7   # 7: + exchange_hours; 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
+FORMAT = 8   # 8: balance changes in the stamped indexes alone (no Parquet copy); 7: + exchange_hours; 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
 #            unstamped by labels, the labels snapshot; 4: + key indexes
-BALANCES = "balance_deltas"
-INDEX = "balance_index"   # raw int64 arrays beside each balance segment (balance_index.py)
+INDEX = "balance_index"   # per segment, every script's balance change: raw int64 arrays (balance_index.py)
 HOURS = "exchange_hours"  # exchange_txs per hour (sql/flows_hours.sql of the segment's exchange_txs file)
-FILES = TABLES + (BALANCES, INDEX, HOURS)
+FILES = TABLES + (INDEX, HOURS)
 VIEWS = TABLES + (HOURS,)  # what queries read
 SOURCES = "deposit_sources"   # the one table that depends on the clusters
 LABELED = TABLES + (HOURS,)   # the tables that depend on the labels (not the balances: chain only)
@@ -47,10 +46,9 @@ DEPOSIT_COINS = pa.schema([("height", pa.int32()), ("tx_index", pa.int32()), ("c
                            ("value", pa.int64())])
 EXCHANGE_HOURS = pa.schema([("hour", pa.int64()), ("entity", pa.string()), ("direction", pa.string()),
                             ("value", pa.int64()), ("txs", pa.int64()), ("top10", pa.list_(pa.int64()))])
-BALANCE_DELTAS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("delta", pa.int64())])
 SCRIPT_BALANCES = pa.schema([("script", pa.binary()), ("balance", pa.int64())])
 SCHEMAS = {"exchange_txs": EXCHANGE_TXS, "deposit_sources": DEPOSIT_SOURCES, "deposit_coins": DEPOSIT_COINS,
-           BALANCES: BALANCE_DELTAS, HOURS: EXCHANGE_HOURS}
+           HOURS: EXCHANGE_HOURS}
 
 
 @dataclass
@@ -112,16 +110,15 @@ def read_state(store: Store, chain: str, ds: DerivedSet | None = None) -> tuple[
         files = ds.files(st, t)
         if len(files) != len(segs):
             return None, None
-        if t == INDEX:
-            if not all(index_ok(b, f) for b, f in zip(ds.files(st, BALANCES), files)):
-                return None, None
-            continue
         for f, (lo, hi), lab, clu in zip(files, segs, _seg_labels(st), _seg_clusters(st)):
-            try:
-                md = pq.read_schema(f).metadata or {}
-            except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
-                return None, None
-            if md.get(META_KEY, b"").decode() != _file_stamp(st, lo, hi, t, lab, clu):
+            if t == INDEX:
+                stamp = index_stamp(f)   # None: truncated or foreign
+            else:
+                try:
+                    stamp = (pq.read_schema(f).metadata or {}).get(META_KEY, b"").decode()
+                except (pa.ArrowException, OSError):   # truncated or damaged: rebuilt, never trusted
+                    return None, None
+            if stamp != _file_stamp(st, lo, hi, t, lab, clu):
                 return None, None
     return st, None
 

@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 
 from costbasis.engine.db import files_view, sql_text
-from costbasis.flows.balance_index import write_index
-from costbasis.flows.stored.state import BALANCES, HOURS, INDEX, LABELS, ROW_GROUP, SCHEMAS, TABLES
+from costbasis.flows.balance_index import register_rows, write_index
+from costbasis.flows.stored.state import HOURS, INDEX, LABELS, ROW_GROUP, SCHEMAS, TABLES
 from costbasis.store.atomic import _atomic_write
 from costbasis.store.derived import DerivedSet
 
@@ -52,16 +52,13 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, 
 def _merge(con, ds: DerivedSet, a: dict[str, Path], b: dict[str, Path], out: dict[str, Path],
            stamps: dict[str, str]) -> None:
     """Two adjacent segments (a before b) as one, written by DuckDB."""
-    for t in TABLES + (BALANCES,):
+    for t in TABLES:
         files_view(con, "merge_parts", [a[t], b[t]], SCHEMAS[t])
-        if t == BALANCES:
-            con.execute("CREATE OR REPLACE TEMP VIEW balance_parts AS SELECT * FROM merge_parts")
-            _copy(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[t], stamps[t])
-            con.execute("DROP VIEW balance_parts")
-        else:
-            _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamps[t])
+        _copy(con, _SELECT[t].format(src="merge_parts"), {}, out[t], stamps[t])
         con.execute("DROP VIEW merge_parts")
-    write_index(con, out[BALANCES], out[INDEX])
+    register_rows(con, "balance_parts", [a[INDEX], b[INDEX]])
+    write_index(con, sql_text("whales_balance_merge").rstrip().rstrip(";"), {}, out[INDEX], stamps[INDEX])
+    con.unregister("balance_parts")
     _write_hours(con, out["exchange_txs"], out[HOURS], stamps[HOURS])
 
 
