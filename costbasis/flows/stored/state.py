@@ -22,8 +22,9 @@ from costbasis.store.derived import DerivedSet
 KIND = "flows"            # the DerivedSet name: <cache>/<chain>/_derived/flows/
 TABLES = ("exchange_txs", "deposit_sources", "deposit_coins")
 META_KEY = b"costbasis.flows"
-FORMAT = 8   # 8: balance changes in the stamped indexes alone (no Parquet copy); 7: + exchange_hours; 6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment, balances
-#            unstamped by labels, the labels snapshot; 4: + key indexes
+FORMAT = 8   # 8: balance changes in the stamped indexes alone (no Parquet copy); 7: + exchange_hours;
+#            6: the indexes' second key hashed afresh (engine/db.KEY2_SQL); 5: labels stamped per segment,
+#            balances unstamped by labels, the labels snapshot; 4: + key indexes
 INDEX = "balance_index"   # per segment, every script's balance change: raw int64 arrays (balance_index.py)
 HOURS = "exchange_hours"  # exchange_txs per hour (sql/flows_hours.sql of the segment's exchange_txs file)
 FILES = TABLES + (INDEX, HOURS)
