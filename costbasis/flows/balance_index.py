@@ -31,7 +31,8 @@ from costbasis.store.atomic import _atomic_write
 BATCH = 1 << 16
 MAGIC = b"CBIDX\x00\x00\x01"
 TRAILER = struct.Struct("<QQ8s")   # stamp length, n, magic
-COLUMNS = ("key", "key2", "delta")
+ROWS = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])   # an index's rows
+COLUMNS = tuple(ROWS.names)
 
 
 def write_index(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path, stamp: str) -> None:
@@ -106,20 +107,18 @@ def _arrays(index: Path) -> tuple[np.memmap | None, int]:
 def batches(index: Path) -> Iterator[pa.RecordBatch]:
     """The rows of an index (key, key2 as uint64; delta), BATCH at a time from the memory map."""
     mm, n = _arrays(index)
-    schema = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
         yield pa.record_batch([pa.array(np.array(mm[lo:hi]).view(np.uint64)),
                                pa.array(np.array(mm[n + lo:n + hi]).view(np.uint64)),
-                               pa.array(np.array(mm[2 * n + lo:2 * n + hi]))], schema=schema)
+                               pa.array(np.array(mm[2 * n + lo:2 * n + hi]))], schema=ROWS)
     if n == 0:
-        yield pa.record_batch([pa.array([], t.type) for t in schema], schema=schema)
+        yield pa.record_batch([pa.array([], t.type) for t in ROWS], schema=ROWS)
 
 
 def register_rows(con: duckdb.DuckDBPyConnection, name: str, indexes: list[Path]) -> None:
     """View `name` (key, key2, delta) streaming the rows of `indexes` (read once; a name of ours)."""
-    schema = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])
-    reader = pa.RecordBatchReader.from_batches(schema, (b for f in indexes for b in batches(f)))
+    reader = pa.RecordBatchReader.from_batches(ROWS, (b for f in indexes for b in batches(f)))
     con.register(name, reader)
 
 
