@@ -89,6 +89,30 @@ def test_daily_signal_matches_brute_force(chain):
     assert whale_summary(t) == f"whale deposits spiked on {day(5)} ($2.1M) and {day(15)} ($1.73M)"
 
 
+def test_daily_signal_in_parts_is_the_signal_of_the_whole(chain, monkeypatch):
+    """The daily signal reads the deposits one part of the chain at a time (memory flat in the chain):
+    with parts of 3 blocks, days cut across parts, it gives the rows of one part over the whole chain."""
+    from costbasis.flows import whales
+
+    whole = whale_signals(Store(chain.expanded), window=5, min_btc=1).to_pylist()
+    parts = []
+    real = whales._deposit_days
+
+    def spy(con, params):
+        parts.append(params["h_to"] - params["h_from"] + 1)
+        return real(con, params)
+    monkeypatch.setattr(whales, "MERGE_MAX_BLOCKS", 3)
+    monkeypatch.setattr(whales, "_deposit_days", spy)
+    cut = whale_signals(Store(chain.expanded), window=5, min_btc=1).to_pylist()
+    assert parts and parts[0] > 3 * 10            # more than 10 parts
+    assert sum(r["deposit_count"] for r in whole) > 3
+    assert [(r["date"], r["deposit_count"], r["signal"]) for r in cut] == \
+        [(r["date"], r["deposit_count"], r["signal"]) for r in whole]
+    for a, b in zip(cut, whole):
+        assert a["whale_deposit_usd"] == pytest.approx(b["whale_deposit_usd"])
+        assert a["whale_deposit_btc"] == pytest.approx(b["whale_deposit_btc"])
+
+
 def test_min_usd_threshold_and_range(chain):
     t = whale_signals(Store(chain.expanded), min_usd=2_000_000, date_from=day(4), date_to=day(25))
     rows = {r["date"]: r for r in t.to_pylist()}

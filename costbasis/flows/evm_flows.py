@@ -128,6 +128,7 @@ def whale_signals(store, chain: str | None = None, date_from=None, date_to=None,
                       (EPOCH + timedelta(days=out_to)).isoformat(), **deposit_options)
     db.register_arrow(ctx.con, "deposit_amounts", pa.table({"time": deps["time"], "usd": deps["amount_usd"],
                                                             "amount": deps["amount"]}))
+    ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE deposit_days AS {db.sql_text('whales_deposit_days')}")
     d = lambda n: EPOCH + timedelta(days=int(n))  # noqa: E731
     return db.run(ctx.con, "whales_daily", {"cal_from": d(cal_from), "cal_to": d(out_to), "out_from": d(out_from),
                                                 "out_to": d(out_to), "window": int(window), "z": float(z),

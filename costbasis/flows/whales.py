@@ -17,8 +17,9 @@ from costbasis.engine.db import register_arrow, run, sql_text
 from costbasis.errors import CostbasisError
 from costbasis.flows.age_bands import age_bands_table
 from costbasis.dates import day_end, day_start, parse_date, time_bounds
-from costbasis.flows.context import open_flows
+from costbasis.flows.context import height_range, open_flows
 from costbasis.store import Store
+from costbasis.store.derived import MERGE_MAX_BLOCKS
 
 WHALE_HOLDING_BTC = 1000
 SATS = 100_000_000
@@ -47,7 +48,8 @@ def _utc_day(t: int) -> date:
 
 def _deposit_params(con, t_from: int, t_to: int, min_btc, min_usd) -> dict:
     register_arrow(con, "age_bands", age_bands_table())
-    return {"t_from": t_from, "t_to": t_to,
+    h_from, h_to = height_range(con, t_from, t_to)
+    return {"t_from": t_from, "t_to": t_to, "h_from": h_from, "h_to": h_to,
             "min_sats": int(round((min_btc if min_btc is not None else 100) * SATS)),
             "min_usd": float(min_usd) if min_usd is not None else None,
             "whale_sats": WHALE_HOLDING_BTC * SATS}
@@ -90,14 +92,23 @@ def whale_signals(store: Store, chain: str | None = None, date_from=None, date_t
     if out_from > out_to:
         return schema.empty_table()
     cal_from, cal_to = max(chain_from, out_from - timedelta(days=window)), out_to
-    # the deposits stay in DuckDB (a temp table, spilled under the budget): over all days they grow
-    # with the chain, and the daily signal needs three of their columns
-    con.execute("CREATE OR REPLACE TEMP TABLE deposit_amounts AS SELECT time, value_usd AS usd, value_btc AS amount "
-                f"FROM ({sql_text('whales_deposits').rstrip().rstrip(';')})",
-                _deposit_params(con, day_start(cal_from), day_end(cal_to), min_btc, min_usd))
+    _deposit_days(con, _deposit_params(con, day_start(cal_from), day_end(cal_to), min_btc, min_usd))
     t = run(con, "whales_daily", {"cal_from": cal_from, "cal_to": cal_to, "out_from": out_from, "out_to": out_to,
                                   "window": int(window), "z": float(z), "min_periods": MIN_PERIODS})
     return t.rename_columns(schema.names).cast(schema)
+
+
+def _deposit_days(con, params: dict) -> None:
+    """Temp table deposit_days (date, usd, amount, n) of the whale deposits of `params`, computed one
+    part of MERGE_MAX_BLOCKS blocks at a time (the stored segments' ceiling): over all days the deposits
+    grow with the chain, and each part's joins hold only that part's (memory flat in the chain)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE deposit_days (date DATE, usd DOUBLE, amount DOUBLE, n BIGINT)")
+    amounts = ("CREATE OR REPLACE TEMP TABLE deposit_amounts AS SELECT time, value_usd AS usd, value_btc AS amount "
+               f"FROM ({sql_text('whales_deposits').rstrip().rstrip(';')})")
+    for lo in range(params["h_from"], params["h_to"] + 1, MERGE_MAX_BLOCKS):
+        con.execute(amounts, dict(params, h_from=lo, h_to=min(lo + MERGE_MAX_BLOCKS - 1, params["h_to"])))
+        con.execute(f"INSERT INTO deposit_days {sql_text('whales_deposit_days').rstrip().rstrip(';')}")
+    con.execute("DROP TABLE IF EXISTS deposit_amounts")
 
 
 def _usd(v: float) -> str:

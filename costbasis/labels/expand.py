@@ -239,7 +239,9 @@ def _cluster_step(store: Store, con, cs, ds: DerivedSet, st: dict | None, want: 
     state = dict(want=want, tip=list(tip), files=cs.file_set(tip[0]), segments=segs, gen=gen, n_ids=n1,
                  parent=parent_name, coinjoins=(st["coinjoins"] if st else 0) + cj,
                  edges=(st["edges"] if st else 0) + edges)
-    return ds.commit(state, lists=dict(files, parent=[parent_name]), fresh=st is None, keep_previous=True)
+    # no reader outside `labels expand`, which holds the lock: the previous state's files (its whole
+    # parent file) are deleted now, not kept for a reader until the next commit
+    return ds.commit(state, lists=dict(files, parent=[parent_name]), fresh=st is None)
 
 
 def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, str]:
@@ -313,9 +315,9 @@ def cluster_scripts(con, cj_min_inputs: int = CJ_MIN_INPUTS, cj_min_equal: int =
         raise ValueError("cluster_scripts needs the store the connection was opened on")
     cs = store.chain(chain)
     secs: dict = {}
-    with cs.derived("clusters").lock():
+    with cs.derived("clusters").lock():   # the state's files are read under the lock only
         st = _cluster(store, con, cs, cs.tip(), cj_min_inputs, cj_min_equal, hash_probe(con), secs)
-    path, _ = _write_clusters(store, con, cs, st, chain)
+        path, _ = _write_clusters(store, con, cs, st, chain)
     t = pq.read_table(path).replace_schema_metadata(None).cast(CLUSTER_SCHEMA)
     stats = {"addresses": st["n_ids"], "edges": st["edges"], "coinjoins": st["coinjoins"],
              "clusters": len(pc.unique(t["cluster"])), "sql_s": secs.get("cluster_sql", 0.0),
@@ -345,7 +347,7 @@ def _sweep_step(con, cs, ds: DerivedSet, st: dict | None, want: dict, h_from: in
     segs.append([h_from, tip[0]])
     _merge_segments(con, ds, files, segs, want, gen)
     state = dict(want=want, tip=list(tip), files=cs.file_set(tip[0]), segments=segs, gen=gen)
-    return ds.commit(state, lists=files, fresh=st is None, keep_previous=True)
+    return ds.commit(state, lists=files, fresh=st is None)   # read under the lock only (see _cluster_step)
 
 
 def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = CJ_MIN_INPUTS,

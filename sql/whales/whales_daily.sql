@@ -1,8 +1,9 @@
--- reads: deposit_amounts
+-- reads: deposit_days
 -- returns: rows (date, whale_deposit_usd, whale_deposit_amount, deposit_count, zscore, signal)
 -- params: $cal_from, $cal_to, $window, $min_periods, $z, $out_from, $out_to
 -- Daily whale deposit totals over the calendar [$cal_from, $cal_to] (days without deposits are 0),
--- from deposit_amounts(time, usd, amount) (Bitcoin: BTC, EVM: ETH or token units),
+-- from deposit_days(date, usd, amount, n) (sql/whales_deposit_days.sql: Bitcoin: BTC, EVM: ETH or token
+-- units; a day may come in several rows, e.g. one per part of the chain the deposits were read in),
 -- the z-score of the USD total against the previous $window days (sample standard deviation),
 -- and `signal`: a day with deposits whose z-score >= $z, or, when the trailing window has no
 -- variance (e.g. all quiet), whose total exceeds the window mean. Needs >= $min_periods prior days.
@@ -12,8 +13,8 @@ WITH cal AS (
     FROM generate_series(CAST($cal_from AS DATE), CAST($cal_to AS DATE), INTERVAL 1 DAY) t(d)
 ),
 daily AS (
-    SELECT CAST(time AS DATE) AS date, sum(usd) AS usd, sum(amount) AS amount, count(*) AS n
-    FROM deposit_amounts GROUP BY 1
+    SELECT date, fsum(usd) AS usd, fsum(amount) AS amount, sum(n) AS n
+    FROM deposit_days GROUP BY 1
 ),
 x AS (
     SELECT c.date, coalesce(d.usd, 0) AS usd, coalesce(d.amount, 0) AS amount, coalesce(d.n, 0) AS n
