@@ -268,3 +268,82 @@ def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path)
     scratch = Store(shutil.copytree(store.root, tmp_path / "scratch"))
     stored.derived_set(scratch, CHAIN).remove()
     assert _rows(_build(scratch, _labels(scratch))) == got
+
+
+def _grown_wallets(store: Store, tmp_path) -> set:
+    """New clusters as a longer chain gives them, with their changes file: the clustered wallet with the
+    most deposits merged with the largest other cluster, and the (two) unclustered scripts that made
+    deposits joined to it (their histories now count in the wallet's balance). The scripts whose wallet
+    changed."""
+    import duckdb
+    from costbasis.labels.expand import _write_changes
+    from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
+    path = store.dataset_path("clusters", CHAIN)
+    clusters = pq.read_table(path, columns=["script", "cluster"])
+    ds = stored.derived_set(store, CHAIN)
+    con = duckdb.connect()
+    con.register("clusters_t", clusters)
+    p = {"f": [str(f) for f in ds.files(ds.load(), stored.SOURCES)],
+         "i": [str(f) for f in store.chain(CHAIN).files("inputs")]}
+    deposit_inputs = ("SELECT i.script FROM read_parquet($f) d JOIN read_parquet($i) i USING (height, tx_index)")
+    a = con.execute(f"SELECT c.cluster FROM ({deposit_inputs}) s JOIN clusters_t c ON c.script = s.script "
+                    "GROUP BY c.cluster ORDER BY count(*) DESC, c.cluster LIMIT 1", p).fetchall()[0][0]
+    b = con.execute("SELECT cluster FROM clusters_t WHERE cluster <> $a GROUP BY cluster "
+                    "ORDER BY count(*) DESC, cluster LIMIT 1", {"a": a}).fetchall()[0][0]
+    singles = [r[0] for r in con.execute(
+        f"SELECT DISTINCT s.script FROM ({deposit_inputs}) s ANTI JOIN clusters_t c ON c.script = s.script "
+        "ORDER BY s.script", p).fetchall()]
+    assert len(singles) == 2
+    old = tmp_path / "old.parquet"
+    shutil.copy(path, old)
+    old_fp = clusters_fingerprint(store, CHAIN)
+    merged = pc.if_else(pc.equal(clusters["cluster"], b), a, clusters["cluster"])
+    grown = pa.concat_tables([pa.table({"script": clusters["script"], "cluster": merged}),
+                              pa.table({"script": pa.array(singles, pa.binary()),
+                                        "cluster": pa.array([a] * len(singles), clusters["cluster"].type)})])
+    pq.write_table(grown.replace_schema_metadata({CLUSTERS_META: b"test-clusters-3"}), path)
+    _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-3")
+    members = set(clusters.filter(pc.is_in(clusters["cluster"], pa.array([a, b], clusters["cluster"].type)))
+                  ["script"].to_pylist())
+    return members | set(singles)
+
+
+def test_grown_wallets_add_the_joiners_balance(store, tmp_path, monkeypatch):
+    """Clusters that only grew (two wallets merged, unclustered scripts joined): each deposit of a grown
+    wallet keeps its stored row plus the joiners' balance just before it (flows/stored/deltas.py), no
+    wallet is recomputed whole, and every row equals a build from scratch under the new clusters."""
+    from costbasis.flows.stored import redo
+    changed = _grown_wallets(store, tmp_path)
+    from costbasis.store.digest import clusters_changes_path
+    ch = pq.read_table(clusters_changes_path(store, CHAIN))
+    assert set(ch["script"].to_pylist()) == changed
+    assert ch["old_cluster"].null_count == 2 and ch["new_cluster"].null_count == 0
+    calls = {"wallet_rows": 0, "whole": 0}
+    real_rows, real_keys = redo.wallet_rows, redo._source_keys
+
+    def rows(*a, **k):
+        calls["wallet_rows"] += 1
+        return real_rows(*a, **k)
+
+    def whole(*a, **k):
+        calls["whole"] += 1
+        return real_keys(*a, **k)
+    monkeypatch.setattr(redo, "wallet_rows", rows)
+    monkeypatch.setattr(redo, "_source_keys", whole)
+    ds = stored.derived_set(store, CHAIN)
+    before = ds.load()
+    ft = _build(store, _labels(store))
+    assert ft.action == "sources" and ft.state["clusters"] == "test-clusters-3"
+    assert calls["wallet_rows"] == ft.steps["source_segments"] > 0 and calls["whole"] == 0
+    after = ds.load()
+    for t in stored.FILES:
+        if t != stored.SOURCES:
+            assert after["tables"][t] == before["tables"][t], t
+    got = _rows(ft)
+    # some deposit's balance did change: the joiners held coins before it
+    old_rows = set(_rows(stored.FlowTables({t: [ds.path / f for f in before["tables"][t]] for t in stored.VIEWS},
+                                           before, "fresh"))[stored.SOURCES])
+    assert any(r not in old_rows for r in got[stored.SOURCES])
+    scratch = Store(shutil.copytree(store.root, tmp_path / "scratch"))
+    stored.derived_set(scratch, CHAIN).remove()
+    assert _rows(_build(scratch, _labels(scratch))) == got

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costbasis.engine.db import named, narrowed, script, sql_text
+from costbasis.flows.stored.deltas import grows_only, wallet_rows
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABEL_REDO_MAX, LABELS, META_KEY, SOURCES, TABLES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
@@ -96,6 +97,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
         return None
     if changes is not None:
         con.read_parquet(str(changes)).create_view("cluster_changed", replace=True)
+    delta = changes is not None and grows_only(con)   # grown wallets: stored rows + the joiners (deltas.py)
     gen = _next_gen(ds, state)
     seg_labels = list(_seg_labels(state))
     rewritten = redone = 0
@@ -122,24 +124,36 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
         if not touched and not wallets_changed:
             con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet")
             continue
-        # the deposits to compute (their exchange rows under the new labels) and the deposit rows that go
+        indexes = [ds.path / f for f in files[INDEX][:i]]
+        if delta and wallets_changed:   # the grown wallets' rows: stored balance + the joiners' (deltas.py)
+            wallet_rows(con, p, old[SOURCES], old["exchange_txs"], indexes, network)
+        # the deposits to compute whole (their exchange rows under the new labels) and the deposit rows that go
         new_rows = ("(SELECT * FROM read_parquet($xt) ANTI JOIN touched_txs USING (height, tx_index) "
                     "UNION ALL SELECT * FROM xt_new)") if touched else "read_parquet($xt)"
+        whole = "cand_add" if delta else "(SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM {new_rows} "
-                    f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet) r USING (height, tx_index)",
-                    {"xt": old["exchange_txs"]})
+                    f"SEMI JOIN {whole} r USING (height, tx_index)", {"xt": old["exchange_txs"]})
         con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet")
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
+        full = con.execute("SELECT count(*) FROM exchange_txs").fetchall()[0][0] > 0
+        sources_rows = ("(SELECT height, tx_index, 0::BIGINT AS balance, 0::BIGINT AS cluster_size, "
+                        "NULL::VARCHAR AS source_cluster FROM cand_add WHERE false)")   # none to compute whole
+        if full:
+            _source_keys(con, p, indexes, network)
+            sources_rows = "(" + _query(con, "whales_source_balances", p) + ")"
+        if delta and wallets_changed:
+            sources_rows = f"({sources_rows} UNION ALL SELECT * FROM wallet_rows)" if full else "wallet_rows"
         out = _names(ds, gen, i)
         lab = want["labels"] if touched else seg_labels[i]
-        srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
-                "deposit_coins": "(" + _coins_query(con, p) + ")"}
+        coins_rows = ("(" + _coins_query(con, p) + ")" if full else
+                      "(SELECT height, tx_index, 0 AS created_height, 0::BIGINT AS value FROM cand_add WHERE false)")
+        srcs = {"exchange_txs": "xt_new", SOURCES: sources_rows, "deposit_coins": coins_rows}
         # a touched range's labelled files all carry the new labels' stamp; deposit_coins depend on the
         # chain only, so a change of wallets alone leaves them (recomputed alike in a touched range)
         for t in (TABLES if touched else ()) + ((SOURCES,) if not touched and wallets_changed else ()):
             if t == SOURCES and not sources:
                 continue
-            gone = "touched_txs" if t == "exchange_txs" else "dep_gone"
+            # a grown wallet's deposit keeps its coins (only the deposits computed whole bring theirs)
+            gone = {"exchange_txs": "touched_txs", "deposit_coins": "cand_gone" if delta else "dep_gone"}.get(t, "dep_gone")
             _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t, lab))
             files[t][i] = out[t].name
         if touched:
@@ -149,6 +163,12 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             rewritten += 1
             con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
         redone += wallets_changed
+        if delta and wallets_changed:
+            con.execute("DROP TABLE wallet_rows")
+        if not full:
+            con.execute("DROP TABLE exchange_txs; DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet; "
+                        "DROP TABLE dep_gone")
+            continue
         _end_redo(con, "exchange_txs", "cand_gone", "cand_add", "cand_wallet", "dep_gone")
     if relabel:
         con.execute("DROP TABLE label_changed")
