@@ -272,9 +272,9 @@ def test_new_clusters_redo_only_the_deposits_of_changed_wallets(store, tmp_path)
 
 def _grown_wallets(store: Store, tmp_path) -> set:
     """New clusters as a longer chain gives them, with their changes file: the clustered wallet with the
-    most deposits merged with the largest other cluster, and the (two) unclustered scripts that made
-    deposits joined to it (their histories now count in the wallet's balance). The scripts whose wallet
-    changed."""
+    most deposits merged with the largest other cluster, one unclustered script that made deposits joined
+    to it, another clustered with the earliest paid unclustered script (a new cluster: no old part); their
+    histories now count in the wallets' balances. The scripts whose wallet changed."""
     import duckdb
     from costbasis.labels.expand import _write_changes
     from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
@@ -297,15 +297,21 @@ def _grown_wallets(store: Store, tmp_path) -> set:
     old = tmp_path / "old.parquet"
     shutil.copy(path, old)
     old_fp = clusters_fingerprint(store, CHAIN)
+    # one more unclustered script, the earliest paid, to form a new cluster with the second single
+    other = con.execute("SELECT o.script FROM read_parquet($o) o ANTI JOIN clusters_t c ON c.script = o.script "
+                        "WHERE o.script IS NOT NULL AND o.script NOT IN (SELECT unnest($s)) "
+                        "GROUP BY o.script ORDER BY min(o.height), o.script LIMIT 1",
+                        {"o": [str(f) for f in store.chain(CHAIN).files("outputs")], "s": singles}).fetchall()[0][0]
+    fresh = pc.max(clusters["cluster"]).as_py() + 1
     merged = pc.if_else(pc.equal(clusters["cluster"], b), a, clusters["cluster"])
     grown = pa.concat_tables([pa.table({"script": clusters["script"], "cluster": merged}),
-                              pa.table({"script": pa.array(singles, pa.binary()),
-                                        "cluster": pa.array([a] * len(singles), clusters["cluster"].type)})])
+                              pa.table({"script": pa.array([singles[0], singles[1], other], pa.binary()),
+                                        "cluster": pa.array([a, fresh, fresh], clusters["cluster"].type)})])
     pq.write_table(grown.replace_schema_metadata({CLUSTERS_META: b"test-clusters-3"}), path)
     _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-3")
     members = set(clusters.filter(pc.is_in(clusters["cluster"], pa.array([a, b], clusters["cluster"].type)))
                   ["script"].to_pylist())
-    return members | set(singles)
+    return members | set(singles) | {other}
 
 
 def test_grown_wallets_add_the_joiners_balance(store, tmp_path, monkeypatch):
@@ -317,7 +323,7 @@ def test_grown_wallets_add_the_joiners_balance(store, tmp_path, monkeypatch):
     from costbasis.store.digest import clusters_changes_path
     ch = pq.read_table(clusters_changes_path(store, CHAIN))
     assert set(ch["script"].to_pylist()) == changed
-    assert ch["old_cluster"].null_count == 2 and ch["new_cluster"].null_count == 0
+    assert ch["old_cluster"].null_count == 3 and ch["new_cluster"].null_count == 0
     calls = {"wallet_rows": 0, "whole": 0}
     real_rows, real_keys = redo.wallet_rows, redo._source_keys
 

@@ -1,15 +1,17 @@
-"""Deposits whose source wallet grew (new clusters): their stored row plus what the members that joined
-the wallet held just before the deposit, not their whole wallet recomputed.
+"""Deposits whose source wallet grew (new clusters): their stored row plus what the wallet gained just
+before the deposit, not their whole wallet recomputed.
 
 A deposit's source balance is a sum over its wallet's member scripts. As the chain grows, clusters only
 merge (common-input unions are never undone), so under the new clusters a changed wallet is its old
-wallet plus the joiners (sql/whales_delta_members.sql, from the changes file's old and new cluster of
-each changed script). Recomputing the whole wallet cost every event of it in every stored range: a big
-cluster that grows by a few change addresses a day made each of its deposits in history re-read its
-whole activity. Now a range reads the joiners' events only (their balance before the range: binary
-searches in the balance indexes), and the size and display address come from the new clusters as in a
-build. A changes file without the cluster columns, or one where a cluster split (not a growth of the
-chain: a rebuild's business), leaves the redo to the full recomputation (`grows_only` False).
+wallet plus the rest of its new clusters (sql/whales_delta_members.sql, from the changes file's old and
+new cluster of each changed script): per new cluster, its largest old part stays out of the sum unless
+the deposit did not come from it, so a big cluster growing by a few change addresses a day costs its
+deposits those addresses' events, not its own whole activity again in every stored range (as the full
+recomputation did). Each part's balance just before the deposits is sql/whales_source_balances.sql's
+(its base before the range: binary searches in the balance indexes); the size and display address come
+from the new clusters as in a build. A changes file without the cluster columns, or one where a cluster
+split (not a growth of the chain: a rebuild's business), leaves the redo to the full recomputation
+(`grows_only` False).
 """
 
 from __future__ import annotations
@@ -48,17 +50,22 @@ def wallet_rows(con, p: dict, old_sources: str, old_exchange_txs: str, indexes: 
     con.execute(sql_text("whales_key_addresses"), {"network": network})
     con.execute(sql_text("whales_wallet_meta"))
     con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_key_addr")
-    # the joiners' balance just before each deposit: sql/whales_source_balances.sql over the groups of
-    # joiners (one script list per group; no clustered wallet, no display key)
+    # what each wallet gained just before each deposit: parts added and taken (whales_delta_members.sql),
+    # each part's balance by sql/whales_source_balances.sql (a part summed script by script)
     script(con, "whales_delta_members", p)
     con.execute("CREATE OR REPLACE TEMP TABLE dep_key_addr (key BLOB, address VARCHAR); "
                 "CREATE OR REPLACE TEMP TABLE range_clustered (cluster BIGINT, pos BIGINT, delta BIGINT); "
-                "CREATE OR REPLACE TEMP TABLE cluster_base (cluster BIGINT, balance BIGINT)")
-    register_member_base(con, indexes)
-    con.execute("CREATE OR REPLACE TEMP TABLE wallet_delta AS SELECT height, tx_index, balance FROM ("
-                + sql_text("whales_source_balances").rstrip().rstrip(";") + ")", p)
+                "CREATE OR REPLACE TEMP TABLE cluster_base (cluster BIGINT, balance BIGINT); "
+                "CREATE OR REPLACE TEMP TABLE wallet_delta (height INTEGER, tx_index INTEGER, balance BIGINT)")
+    balances = sql_text("whales_source_balances").rstrip().rstrip(";")
+    for sign in (1, -1):
+        script(con, "whales_delta_side", {"sign": sign})
+        register_member_base(con, indexes)
+        con.execute(f"INSERT INTO wallet_delta SELECT height, tx_index, $sign * balance FROM ({balances})",
+                    dict(p, sign=sign))
+        con.execute("DROP TABLE dep_keys; DROP TABLE dep_members; DROP TABLE member_base")
     con.read_parquet(old_sources).create_view("old_sources", replace=True)
     con.execute(sql_text("whales_wallet_rows"))
     con.execute("DROP VIEW old_sources; DROP TABLE wallet_meta; DROP TABLE wallet_delta; DROP TABLE delta_in; "
-                "DROP TABLE delta_groups; DROP TABLE dep_keys; DROP TABLE dep_members; DROP TABLE dep_key_addr; "
-                "DROP TABLE range_clustered; DROP TABLE cluster_base; DROP TABLE member_base")
+                "DROP TABLE delta_big; DROP TABLE delta_refs; DROP TABLE delta_parts; DROP TABLE dep_key_addr; "
+                "DROP TABLE range_clustered; DROP TABLE cluster_base")
