@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from costbasis.bitcoin import address_sql
-from costbasis.engine.db import script, sql_text
-from costbasis.flows.stored.wallets import register_member_base
+from costbasis.engine.db import narrowed, register_arrow, script, sql_text
+from costbasis.flows.balance_index import balances_by
 
 CHANGES_COLUMNS = {"script", "old_cluster", "new_cluster"}
 
@@ -41,31 +43,26 @@ def grows_only(con) -> bool:
 def wallet_rows(con, p: dict, old_sources: str, old_exchange_txs: str, indexes: list[Path], network: str) -> None:
     """Temp table wallet_rows: the deposit_sources rows of the deposits of temp table cand_wallet (in the
     range of `p`) under the new clusters, from the range's stored files and the balance indexes of every
-    range before it (`indexes`). Needs view cluster_changed (grows_only) and temp table `clusters`."""
-    # the new wallets' size and display address, as a build gives them
+    range before it (`indexes`). Needs view cluster_changed (grows_only), temp table `clusters` and
+    temp table cand_inputs (height, tx_index, script: the range's deposit candidates' inputs, read once
+    by the caller: these steps read it instead of the range's inputs)."""
     con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
                 "SEMI JOIN cand_wallet USING (height, tx_index)", {"xt": old_exchange_txs})
-    script(con, "whales_source_keys", p)
     address_sql.register(con)
-    con.execute(sql_text("whales_key_addresses"), {"network": network})
-    con.execute(sql_text("whales_wallet_meta"))
-    con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_key_addr")
-    # what each wallet gained just before each deposit: parts added and taken (whales_delta_members.sql),
-    # each part's balance by sql/whales_source_balances.sql (a part summed script by script)
-    script(con, "whales_delta_members", p)
-    con.execute("CREATE OR REPLACE TEMP TABLE dep_key_addr (key BLOB, address VARCHAR); "
-                "CREATE OR REPLACE TEMP TABLE range_clustered (cluster BIGINT, pos BIGINT, delta BIGINT); "
-                "CREATE OR REPLACE TEMP TABLE cluster_base (cluster BIGINT, balance BIGINT); "
-                "CREATE OR REPLACE TEMP TABLE wallet_delta (height INTEGER, tx_index INTEGER, balance BIGINT)")
-    balances = sql_text("whales_source_balances").rstrip().rstrip(";")
-    for sign in (1, -1):
-        script(con, "whales_delta_side", {"sign": sign})
-        register_member_base(con, indexes)
-        con.execute(f"INSERT INTO wallet_delta SELECT height, tx_index, $sign * balance FROM ({balances})",
-                    dict(p, sign=sign))
-        con.execute("DROP TABLE dep_keys; DROP TABLE dep_members; DROP TABLE member_base")
+    with narrowed(con, {"inputs": "cand_inputs"}):
+        # the new wallets' size and display address, as a build gives them
+        script(con, "whales_source_keys", p)
+        con.execute(sql_text("whales_key_addresses"), {"network": network})
+        con.execute(sql_text("whales_wallet_meta"))
+        con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_key_addr")
+        # the parts each wallet gained (and the deposit's own, taken back), with their members
+        script(con, "whales_delta_members", p)
+    # their balance before the range, then just before each deposit: one pass over the range's rows
+    kids, base = balances_by(con, indexes, "SELECT DISTINCT kid AS grp, member AS script FROM delta_parts")
+    register_arrow(con, "part_base", pa.table({"kid": pa.array(kids, pa.int64()), "balance": pa.array(base, pa.int64())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE wallet_delta AS " + sql_text("whales_part_balances").rstrip().rstrip(";"), p)
     con.read_parquet(old_sources).create_view("old_sources", replace=True)
     con.execute(sql_text("whales_wallet_rows"))
-    con.execute("DROP VIEW old_sources; DROP TABLE wallet_meta; DROP TABLE wallet_delta; DROP TABLE delta_in; "
-                "DROP TABLE delta_big; DROP TABLE delta_refs; DROP TABLE delta_parts; DROP TABLE dep_key_addr; "
-                "DROP TABLE range_clustered; DROP TABLE cluster_base")
+    con.execute("DROP VIEW old_sources; DROP VIEW part_base; DROP TABLE wallet_meta; DROP TABLE wallet_delta; "
+                "DROP TABLE delta_in; DROP TABLE delta_big; DROP TABLE delta_refs; DROP TABLE delta_parts")
+    con.unregister("__arrow_part_base")

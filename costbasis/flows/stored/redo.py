@@ -114,15 +114,17 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
                         "CREATE OR REPLACE TEMP TABLE cand_add (height INTEGER, tx_index INTEGER)")
         # the kept candidates with an input whose wallet changed
         con.execute("CREATE OR REPLACE TEMP TABLE cand_wallet (height INTEGER, tx_index INTEGER)")
-        if changes is not None:
-            con.execute(f"INSERT INTO cand_wallet SELECT DISTINCT i.height, i.tx_index FROM inputs i "
-                        f"SEMI JOIN cluster_changed c ON i.script = c.script "
-                        f"SEMI JOIN ({cand.format('read_parquet($xt)')} EXCEPT SELECT * FROM cand_gone) d "
+        if changes is not None:   # the kept candidates' inputs, read once (deltas.py reads them too)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE cand_inputs AS SELECT i.height, i.tx_index, i.script "
+                        f"FROM inputs i SEMI JOIN ({cand.format('read_parquet($xt)')} EXCEPT SELECT * FROM cand_gone) d "
                         f"ON i.height = d.height AND i.tx_index = d.tx_index "
-                        f"WHERE i.height BETWEEN $h_from AND $h_to", dict(p, xt=old["exchange_txs"]))
+                        f"WHERE i.height BETWEEN $h_from AND $h_to AND i.script IS NOT NULL",
+                        dict(p, xt=old["exchange_txs"]))
+            con.execute("INSERT INTO cand_wallet SELECT DISTINCT i.height, i.tx_index FROM cand_inputs i "
+                        "SEMI JOIN cluster_changed c ON i.script = c.script")
         wallets_changed = con.execute("SELECT count(*) FROM cand_wallet").fetchall()[0][0] > 0
         if not touched and not wallets_changed:
-            con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet")
+            con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet; DROP TABLE IF EXISTS cand_inputs")
             continue
         indexes = [ds.path / f for f in files[INDEX][:i]]
         if delta and wallets_changed:   # the grown wallets' rows: stored balance + the joiners' (deltas.py)
@@ -163,6 +165,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             rewritten += 1
             con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
         redone += wallets_changed
+        con.execute("DROP TABLE IF EXISTS cand_inputs")
         if delta and wallets_changed:
             con.execute("DROP TABLE wallet_rows")
         if not full:
