@@ -315,32 +315,35 @@ def _grown_wallets(store: Store, tmp_path) -> set:
 
 
 def test_grown_wallets_add_the_joiners_balance(store, tmp_path, monkeypatch):
-    """Clusters that only grew (two wallets merged, unclustered scripts joined): each deposit of a grown
-    wallet keeps its stored row plus the joiners' balance just before it (flows/stored/deltas.py), no
-    wallet is recomputed whole, and every row equals a build from scratch under the new clusters."""
+    """Clusters that only grew (two wallets merged, unclustered scripts joined): a deposit of a grown
+    wallet keeps its stored row plus the joiners' balance just before it (flows/stored/deltas.py); only
+    the deposits of a small wallet that joined a bigger one are computed whole (they gain its history);
+    every row equals a build from scratch under the new clusters."""
     from costbasis.flows.stored import redo
     changed = _grown_wallets(store, tmp_path)
     from costbasis.store.digest import clusters_changes_path
     ch = pq.read_table(clusters_changes_path(store, CHAIN))
     assert set(ch["script"].to_pylist()) == changed
     assert ch["old_cluster"].null_count == 3 and ch["new_cluster"].null_count == 0
-    calls = {"wallet_rows": 0, "whole": 0}
+    calls = {"wallet_rows": 0, "changed": 0, "whole": 0}
     real_rows, real_keys = redo.wallet_rows, redo._source_keys
+    count = "SELECT count(*) FROM (SELECT DISTINCT height, tx_index FROM {})"
 
-    def rows(*a, **k):
+    def rows(con, *a, **k):
         calls["wallet_rows"] += 1
-        return real_rows(*a, **k)
+        calls["changed"] += con.execute(count.format("cand_wallet")).fetchall()[0][0]
+        return real_rows(con, *a, **k)
 
-    def whole(*a, **k):
-        calls["whole"] += 1
-        return real_keys(*a, **k)
+    def whole(con, *a, **k):   # the deposits computed whole: those that gained a big part's history
+        calls["whole"] += con.execute(count.format("exchange_txs")).fetchall()[0][0]
+        return real_keys(con, *a, **k)
     monkeypatch.setattr(redo, "wallet_rows", rows)
     monkeypatch.setattr(redo, "_source_keys", whole)
     ds = stored.derived_set(store, CHAIN)
     before = ds.load()
     ft = _build(store, _labels(store))
     assert ft.action == "sources" and ft.state["clusters"] == "test-clusters-3"
-    assert calls["wallet_rows"] == ft.steps["source_segments"] > 0 and calls["whole"] == 0
+    assert calls["wallet_rows"] == ft.steps["source_segments"] > 0 and calls["changed"] > calls["whole"]
     after = ds.load()
     for t in stored.FILES:
         if t != stored.SOURCES:

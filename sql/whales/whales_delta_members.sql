@@ -1,5 +1,5 @@
 -- reads: inputs, cand_wallet, cluster_changed
--- creates: delta_in (temp table), delta_big (temp table), delta_refs (temp table), delta_parts (temp table)
+-- creates: delta_in (temp table), delta_big (temp table), delta_refs_all (temp table), wallet_whole (temp table), delta_refs (temp table), delta_parts (temp table)
 -- params: $h_from, $h_to
 -- What the source wallet of each deposit of temp table cand_wallet (deposits of heights [$h_from,
 -- $h_to] with an input whose wallet changed) gained under the new clusters, as sums of parts whose
@@ -16,6 +16,10 @@
 -- (-1), a part being a new cluster's rest ('rest', cluster), an old cluster ('old', cluster) or one
 -- script ('single', script); delta_parts (kind, cluster, script, kid, member): each referenced part's
 -- members, listed once however many deposits use it (costbasis/flows/stored/deltas.py).
+-- A deposit that would add a big part (it came from a small wallet that joined a big one) needs that
+-- part's history, which a whole computation reads as cheaply: such deposits go to temp table
+-- wallet_whole (computed whole with the new candidates, sql/whales_source_balances.sql) and their
+-- parts are left out, so the parts listed are the joiners and the deposits' own small parts.
 CREATE OR REPLACE TEMP TABLE delta_in AS
 SELECT i.height, i.tx_index, i.script, c.old_cluster, c.new_cluster
 FROM inputs i SEMI JOIN cand_wallet w ON i.height = w.height AND i.tx_index = w.tx_index
@@ -31,7 +35,7 @@ FROM (SELECT new_cluster, old_cluster,
       GROUP BY new_cluster, old_cluster)
 WHERE rk = 1;
 
-CREATE OR REPLACE TEMP TABLE delta_refs AS
+CREATE OR REPLACE TEMP TABLE delta_refs_all AS
 WITH d AS (
     SELECT DISTINCT i.height, i.tx_index, i.old_cluster, i.new_cluster, g.big,
            CASE WHEN i.old_cluster IS NULL THEN i.script END AS single
@@ -49,6 +53,12 @@ SELECT DISTINCT height, tx_index, 'old', old_cluster, NULL::BLOB, -1 FROM d
 WHERE old_cluster IS NOT NULL AND old_cluster IS DISTINCT FROM big
 UNION ALL
 SELECT DISTINCT height, tx_index, 'single', NULL::BIGINT, single, -1 FROM d WHERE single IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE wallet_whole AS
+SELECT DISTINCT height, tx_index FROM delta_refs_all WHERE kind = 'old' AND sign = 1;
+
+CREATE OR REPLACE TEMP TABLE delta_refs AS
+SELECT r.* FROM delta_refs_all r ANTI JOIN wallet_whole w ON w.height = r.height AND w.tx_index = r.tx_index;
 
 CREATE OR REPLACE TEMP TABLE delta_parts AS
 WITH parts AS (

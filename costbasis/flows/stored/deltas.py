@@ -41,22 +41,25 @@ def grows_only(con) -> bool:
 
 
 def wallet_rows(con, p: dict, old_sources: str, old_exchange_txs: str, indexes: list[Path], network: str) -> None:
-    """Temp table wallet_rows: the deposit_sources rows of the deposits of temp table cand_wallet (in the
-    range of `p`) under the new clusters, from the range's stored files and the balance indexes of every
+    """Temp tables wallet_rows, the deposit_sources rows of the deposits of temp table cand_wallet (in the
+    range of `p`) under the new clusters, and wallet_whole, those of them left to the caller to compute
+    whole (sql/whales_delta_members.sql), wallet_rows from the range's stored files and the balance indexes of every
     range before it (`indexes`). Needs view cluster_changed (grows_only), temp table `clusters` and
     temp table cand_inputs (height, tx_index, script: the range's deposit candidates' inputs, read once
     by the caller: these steps read it instead of the range's inputs)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
-                "SEMI JOIN cand_wallet USING (height, tx_index)", {"xt": old_exchange_txs})
     address_sql.register(con)
     with narrowed(con, {"inputs": "cand_inputs"}):
+        # the parts each wallet gained (and the deposit's own, taken back), with their members; the
+        # deposits that would need a big part's history are left to the whole computation (wallet_whole)
+        script(con, "whales_delta_members", p)
         # the new wallets' size and display address, as a build gives them
+        con.execute("CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM read_parquet($xt) "
+                    "SEMI JOIN cand_wallet USING (height, tx_index) ANTI JOIN wallet_whole USING (height, tx_index)",
+                    {"xt": old_exchange_txs})
         script(con, "whales_source_keys", p)
         con.execute(sql_text("whales_key_addresses"), {"network": network})
         con.execute(sql_text("whales_wallet_meta"))
         con.execute("DROP TABLE exchange_txs; DROP TABLE dep_keys; DROP TABLE dep_key_addr")
-        # the parts each wallet gained (and the deposit's own, taken back), with their members
-        script(con, "whales_delta_members", p)
     # their balance before the range, then just before each deposit: one pass over the range's rows
     kids, base = balances_by(con, indexes, "SELECT DISTINCT kid AS grp, member AS script FROM delta_parts")
     register_arrow(con, "part_base", pa.table({"kid": pa.array(kids, pa.int64()), "balance": pa.array(base, pa.int64())}))
@@ -64,5 +67,6 @@ def wallet_rows(con, p: dict, old_sources: str, old_exchange_txs: str, indexes: 
     con.read_parquet(old_sources).create_view("old_sources", replace=True)
     con.execute(sql_text("whales_wallet_rows"))
     con.execute("DROP VIEW old_sources; DROP VIEW part_base; DROP TABLE wallet_meta; DROP TABLE wallet_delta; "
-                "DROP TABLE delta_in; DROP TABLE delta_big; DROP TABLE delta_refs; DROP TABLE delta_parts")
+                "DROP TABLE delta_in; DROP TABLE delta_big; DROP TABLE delta_refs_all; DROP TABLE delta_refs; "
+                "DROP TABLE delta_parts")
     con.unregister("__arrow_part_base")

@@ -127,15 +127,21 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet; DROP TABLE IF EXISTS cand_inputs")
             continue
         indexes = [ds.path / f for f in files[INDEX][:i]]
-        if delta and wallets_changed:   # the grown wallets' rows: stored balance + the joiners' (deltas.py)
+        # the changed wallets' deposits: grown ones as their stored row + what they gained (wallet_rows,
+        # deltas.py), the rest (wallet_whole) computed whole with the new candidates
+        if delta and wallets_changed:
             wallet_rows(con, p, old[SOURCES], old["exchange_txs"], indexes, network)
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE wallet_whole AS SELECT * FROM cand_wallet{' WHERE false' if delta else ''}")
         # the deposits to compute whole (their exchange rows under the new labels) and the deposit rows that go
         new_rows = ("(SELECT * FROM read_parquet($xt) ANTI JOIN touched_txs USING (height, tx_index) "
                     "UNION ALL SELECT * FROM xt_new)") if touched else "read_parquet($xt)"
-        whole = "cand_add" if delta else "(SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM {new_rows} "
-                    f"SEMI JOIN {whole} r USING (height, tx_index)", {"xt": old["exchange_txs"]})
-        con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet")
+                    f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM wallet_whole) r USING (height, tx_index)",
+                    {"xt": old["exchange_txs"]})
+        con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet; "
+                    # deposit_coins: a dropped candidate's go, a deposit computed whole brings its own again
+                    "CREATE OR REPLACE TEMP TABLE coins_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM wallet_whole")
         full = con.execute("SELECT count(*) FROM exchange_txs").fetchall()[0][0] > 0
         sources_rows = ("(SELECT height, tx_index, 0::BIGINT AS balance, 0::BIGINT AS cluster_size, "
                         "NULL::VARCHAR AS source_cluster FROM cand_add WHERE false)")   # none to compute whole
@@ -155,7 +161,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             if t == SOURCES and not sources:
                 continue
             # a grown wallet's deposit keeps its coins (only the deposits computed whole bring theirs)
-            gone = {"exchange_txs": "touched_txs", "deposit_coins": "cand_gone" if delta else "dep_gone"}.get(t, "dep_gone")
+            gone = {"exchange_txs": "touched_txs", "deposit_coins": "coins_gone"}.get(t, "dep_gone")
             _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t, lab))
             files[t][i] = out[t].name
         if touched:
@@ -166,6 +172,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
         redone += wallets_changed
         con.execute("DROP TABLE IF EXISTS cand_inputs")
+        con.execute("DROP TABLE coins_gone; DROP TABLE wallet_whole")
         if delta and wallets_changed:
             con.execute("DROP TABLE wallet_rows")
         if not full:
