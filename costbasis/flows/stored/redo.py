@@ -83,7 +83,8 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
     (sql/flows_touched_txs.sql) get their exchange rows recomputed (sql/flows_exchange_txs.sql over just
     those txs, engine/db.narrowed; a tx's rows depend on its own scripts' labels only); the other rows
     are kept. Clusters (`changes`: the scripts whose wallet changed, costbasis/store/digest.clusters_changes):
-    the deposits with an input among them are recomputed. Of the deposit tables only these txs are
+    the deposits with an input among them are redone: when the clusters only grew (deltas.grows_only),
+    as their stored row plus what their wallet gained (deltas.wallet_rows), else computed whole. Of the deposit tables only these txs are
     redone, in one computation of their source wallets per range: the candidates the labels dropped
     removed, those they added and those of changed wallets computed (a deposit's rows depend on its own
     tx, the clusters and the balances only, sql/whales_source_*.sql). The balances never depend on
