@@ -1,14 +1,10 @@
 -- reads: clusters_old, clusters_new
--- returns: rows (script, old_cluster, new_cluster)
+-- returns: rows (script)
 -- params: none
 -- The scripts whose wallet changed from the previous clusters file (view clusters_old) to the new one
 -- (clusters_new): in a cluster of either whose member set differs (smallest script, size or the XOR of
 -- the members' hashes), or clustered in one only. A deposit none of whose input scripts is listed has
 -- the same source wallet, so the same stored row, under both (costbasis/flows/stored/redo.py).
--- With each script its cluster in either file (NULL: not clustered there; the numbers are the files'
--- own): as the chain grows clusters only merge, so a changed wallet is its old clusters plus the members
--- that joined them, and flows add the joiners' balance to a deposit's stored one
--- (costbasis/flows/stored/deltas.py) instead of recomputing its whole wallet.
 WITH o_c AS (
     SELECT cluster, min(script) AS rep, count(*) AS n, bit_xor(hash(script)) AS members
     FROM clusters_old GROUP BY cluster
@@ -17,9 +13,9 @@ n_c AS (
     SELECT cluster, min(script) AS rep, count(*) AS n, bit_xor(hash(script)) AS members
     FROM clusters_new GROUP BY cluster
 ),
-o AS (SELECT c.script, c.cluster, k.rep, k.n, k.members FROM clusters_old c JOIN o_c k ON k.cluster = c.cluster),
-n AS (SELECT c.script, c.cluster, k.rep, k.n, k.members FROM clusters_new c JOIN n_c k ON k.cluster = c.cluster)
-SELECT coalesce(o.script, n.script) AS script, o.cluster AS old_cluster, n.cluster AS new_cluster
+o AS (SELECT c.script, k.rep, k.n, k.members FROM clusters_old c JOIN o_c k ON k.cluster = c.cluster),
+n AS (SELECT c.script, k.rep, k.n, k.members FROM clusters_new c JOIN n_c k ON k.cluster = c.cluster)
+SELECT coalesce(o.script, n.script) AS script
 FROM o FULL JOIN n ON o.script = n.script
 WHERE o.rep IS DISTINCT FROM n.rep OR o.n IS DISTINCT FROM n.n OR o.members IS DISTINCT FROM n.members
 ORDER BY script;

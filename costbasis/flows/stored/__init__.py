@@ -50,12 +50,8 @@ under, deposit_sources also the clusters (no other table depends on them), check
   than LABEL_REDO_MAX of all labelled scripts rebuilds instead;
 - new clusters (`labels expand`), recorded tip still on the chain -> only deposit_sources depends on
   them: with the changes file labels expand wrote beside the clusters (the scripts whose wallet
-  changed, leading from the state's clusters to the new ones, each with its old and new cluster) only
-  the deposits with an input among those scripts are redone, and a range with none keeps its file
-  (`seg_clusters` stamps). Clusters only merge as the chain grows, so a grown wallet's deposit keeps its
-  stored balance plus what joined the wallet held just before it (deltas.py: the joiners' events, not
-  the wallet's whole activity); a deposit of a small wallet that joined a bigger one is computed whole
-  (it gains that one's history) with the new candidates. Without
+  changed, leading from the state's clusters to the new ones) only the deposits with an input among
+  those scripts are recomputed, and a range with none keeps its file (`seg_clusters` stamps); without
   it every range's deposit_sources is rewritten (its stored exchange txs, the deposits' inputs and
   the source wallets' events in that range, base balances from the indexes); exchange_txs,
   deposit_coins and the balances are kept. New labels and clusters with a changes file are redone in

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costbasis.engine.db import named, narrowed, script, sql_text
-from costbasis.flows.stored.deltas import grows_only, wallet_rows
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABEL_REDO_MAX, LABELS, META_KEY, SOURCES, TABLES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
@@ -83,8 +82,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
     (sql/flows_touched_txs.sql) get their exchange rows recomputed (sql/flows_exchange_txs.sql over just
     those txs, engine/db.narrowed; a tx's rows depend on its own scripts' labels only); the other rows
     are kept. Clusters (`changes`: the scripts whose wallet changed, costbasis/store/digest.clusters_changes):
-    the deposits with an input among them are redone: when the clusters only grew (deltas.grows_only),
-    as their stored row plus what their wallet gained (deltas.wallet_rows), else computed whole. Of the deposit tables only these txs are
+    the deposits with an input among them are recomputed. Of the deposit tables only these txs are
     redone, in one computation of their source wallets per range: the candidates the labels dropped
     removed, those they added and those of changed wallets computed (a deposit's rows depend on its own
     tx, the clusters and the balances only, sql/whales_source_*.sql). The balances never depend on
@@ -98,7 +96,6 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
         return None
     if changes is not None:
         con.read_parquet(str(changes)).create_view("cluster_changed", replace=True)
-    delta = changes is not None and grows_only(con)   # grown wallets: stored rows + the joiners (deltas.py)
     gen = _next_gen(ds, state)
     seg_labels = list(_seg_labels(state))
     rewritten = redone = 0
@@ -115,54 +112,34 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
                         "CREATE OR REPLACE TEMP TABLE cand_add (height INTEGER, tx_index INTEGER)")
         # the kept candidates with an input whose wallet changed
         con.execute("CREATE OR REPLACE TEMP TABLE cand_wallet (height INTEGER, tx_index INTEGER)")
-        if changes is not None:   # the kept candidates' inputs, read once (deltas.py reads them too)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE cand_inputs AS SELECT i.height, i.tx_index, i.script "
-                        f"FROM inputs i SEMI JOIN ({cand.format('read_parquet($xt)')} EXCEPT SELECT * FROM cand_gone) d "
+        if changes is not None:
+            con.execute(f"INSERT INTO cand_wallet SELECT DISTINCT i.height, i.tx_index FROM inputs i "
+                        f"SEMI JOIN cluster_changed c ON i.script = c.script "
+                        f"SEMI JOIN ({cand.format('read_parquet($xt)')} EXCEPT SELECT * FROM cand_gone) d "
                         f"ON i.height = d.height AND i.tx_index = d.tx_index "
-                        f"WHERE i.height BETWEEN $h_from AND $h_to AND i.script IS NOT NULL",
-                        dict(p, xt=old["exchange_txs"]))
-            con.execute("INSERT INTO cand_wallet SELECT DISTINCT i.height, i.tx_index FROM cand_inputs i "
-                        "SEMI JOIN cluster_changed c ON i.script = c.script")
+                        f"WHERE i.height BETWEEN $h_from AND $h_to", dict(p, xt=old["exchange_txs"]))
         wallets_changed = con.execute("SELECT count(*) FROM cand_wallet").fetchall()[0][0] > 0
         if not touched and not wallets_changed:
-            con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet; DROP TABLE IF EXISTS cand_inputs")
+            con.execute("DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet")
             continue
-        indexes = [ds.path / f for f in files[INDEX][:i]]
-        # the changed wallets' deposits: grown ones as their stored row + what they gained (wallet_rows,
-        # deltas.py), the rest (wallet_whole) computed whole with the new candidates
-        if delta and wallets_changed:
-            wallet_rows(con, p, old[SOURCES], old["exchange_txs"], indexes, network)
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE wallet_whole AS SELECT * FROM cand_wallet{' WHERE false' if delta else ''}")
-        # the deposits to compute whole (their exchange rows under the new labels) and the deposit rows that go
+        # the deposits to compute (their exchange rows under the new labels) and the deposit rows that go
         new_rows = ("(SELECT * FROM read_parquet($xt) ANTI JOIN touched_txs USING (height, tx_index) "
                     "UNION ALL SELECT * FROM xt_new)") if touched else "read_parquet($xt)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE exchange_txs AS SELECT * FROM {new_rows} "
-                    f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM wallet_whole) r USING (height, tx_index)",
+                    f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet) r USING (height, tx_index)",
                     {"xt": old["exchange_txs"]})
-        con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet; "
-                    # deposit_coins: a dropped candidate's go, a deposit computed whole brings its own again
-                    "CREATE OR REPLACE TEMP TABLE coins_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM wallet_whole")
-        full = con.execute("SELECT count(*) FROM exchange_txs").fetchall()[0][0] > 0
-        sources_rows = ("(SELECT height, tx_index, 0::BIGINT AS balance, 0::BIGINT AS cluster_size, "
-                        "NULL::VARCHAR AS source_cluster FROM cand_add WHERE false)")   # none to compute whole
-        if full:
-            _source_keys(con, p, indexes, network)
-            sources_rows = "(" + _query(con, "whales_source_balances", p) + ")"
-        if delta and wallets_changed:
-            sources_rows = f"({sources_rows} UNION ALL SELECT * FROM wallet_rows)" if full else "wallet_rows"
+        con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet")
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
         out = _names(ds, gen, i)
         lab = want["labels"] if touched else seg_labels[i]
-        coins_rows = ("(" + _coins_query(con, p) + ")" if full else
-                      "(SELECT height, tx_index, 0 AS created_height, 0::BIGINT AS value FROM cand_add WHERE false)")
-        srcs = {"exchange_txs": "xt_new", SOURCES: sources_rows, "deposit_coins": coins_rows}
+        srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
+                "deposit_coins": "(" + _coins_query(con, p) + ")"}
         # a touched range's labelled files all carry the new labels' stamp; deposit_coins depend on the
         # chain only, so a change of wallets alone leaves them (recomputed alike in a touched range)
         for t in (TABLES if touched else ()) + ((SOURCES,) if not touched and wallets_changed else ()):
             if t == SOURCES and not sources:
                 continue
-            # a grown wallet's deposit keeps its coins (only the deposits computed whole bring theirs)
-            gone = {"exchange_txs": "touched_txs", "deposit_coins": "coins_gone"}.get(t, "dep_gone")
+            gone = "touched_txs" if t == "exchange_txs" else "dep_gone"
             _replace_rows(con, t, old[t], gone, srcs[t], p, out[t], _file_stamp(want, lo, hi, t, lab))
             files[t][i] = out[t].name
         if touched:
@@ -172,14 +149,6 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
             rewritten += 1
             con.execute("DROP TABLE xt_new; DROP TABLE xt_old; DROP TABLE touched_txs")
         redone += wallets_changed
-        con.execute("DROP TABLE IF EXISTS cand_inputs")
-        con.execute("DROP TABLE coins_gone; DROP TABLE wallet_whole")
-        if delta and wallets_changed:
-            con.execute("DROP TABLE wallet_rows")
-        if not full:
-            con.execute("DROP TABLE exchange_txs; DROP TABLE cand_gone; DROP TABLE cand_add; DROP TABLE cand_wallet; "
-                        "DROP TABLE dep_gone")
-            continue
         _end_redo(con, "exchange_txs", "cand_gone", "cand_add", "cand_wallet", "dep_gone")
     if relabel:
         con.execute("DROP TABLE label_changed")
