@@ -214,14 +214,26 @@ def test_merge_ceiling_keeps_segments_and_the_same_rows(store, monkeypatch, tmp_
     assert _rows(capped) == _rows(unbounded)
 
 
-def _unclustered_wallet(store: Store, tmp_path) -> list[int]:
-    """New clusters as labels expand writes them, with their changes file: the clustered wallet with
-    the fewest deposits unclustered (its scripts each their own wallet). The heights of its deposits."""
+def _new_clusters_file(store: Store, tmp_path, clusters: pa.Table, fp: bytes) -> None:
+    """`clusters` (script, cluster) as the new clusters file, stamped `fp`, with the changes file
+    labels expand writes beside it (leading from the current file's clusters)."""
     import duckdb
     from costbasis.labels.expand import _write_changes
     from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
     path = store.dataset_path("clusters", CHAIN)
-    clusters = pq.read_table(path, columns=["script", "cluster"])
+    old = tmp_path / "old.parquet"
+    shutil.copy(path, old)
+    old_fp = clusters_fingerprint(store, CHAIN)
+    pq.write_table(clusters.replace_schema_metadata({CLUSTERS_META: fp}), path)
+    _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, fp.decode())
+
+
+def _unclustered_wallet(store: Store, tmp_path) -> list[int]:
+    """New clusters as labels expand writes them, with their changes file: the clustered wallet with
+    the fewest deposits unclustered (its scripts each their own wallet). The heights of its deposits."""
+    import duckdb
+    from costbasis.store.digest import clusters_changes_path
+    clusters = pq.read_table(store.dataset_path("clusters", CHAIN), columns=["script", "cluster"])
     # the clustered wallet with the fewest deposits: its scripts become unclustered
     ds = stored.derived_set(store, CHAIN)
     con = duckdb.connect()
@@ -232,12 +244,8 @@ def _unclustered_wallet(store: Store, tmp_path) -> list[int]:
         {"f": [str(p) for p in ds.files(ds.load(), stored.SOURCES)],
          "i": [str(p) for p in store.chain(CHAIN).files("inputs")]}).fetchall()[0]
     gone = clusters.filter(pc.equal(clusters["cluster"], cl))["script"].to_pylist()
-    old = tmp_path / "old.parquet"
-    shutil.copy(path, old)
-    old_fp = clusters_fingerprint(store, CHAIN)
     kept = clusters.filter(pc.not_equal(clusters["cluster"], cl))   # that wallet's scripts unclustered now
-    pq.write_table(kept.replace_schema_metadata({CLUSTERS_META: b"test-clusters-2"}), path)
-    _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-2")
+    _new_clusters_file(store, tmp_path, kept, b"test-clusters-2")
     changed = pq.read_table(clusters_changes_path(store, CHAIN))["script"].to_pylist()
     assert sorted(changed) == sorted(gone)
     return heights
@@ -276,10 +284,7 @@ def _grown_wallets(store: Store, tmp_path) -> set:
     to it, another clustered with the earliest paid unclustered script (a new cluster: no old part); their
     histories now count in the wallets' balances. The scripts whose wallet changed."""
     import duckdb
-    from costbasis.labels.expand import _write_changes
-    from costbasis.store.digest import CLUSTERS_META, clusters_changes_path, clusters_fingerprint
-    path = store.dataset_path("clusters", CHAIN)
-    clusters = pq.read_table(path, columns=["script", "cluster"])
+    clusters = pq.read_table(store.dataset_path("clusters", CHAIN), columns=["script", "cluster"])
     ds = stored.derived_set(store, CHAIN)
     con = duckdb.connect()
     con.register("clusters_t", clusters)
@@ -294,9 +299,6 @@ def _grown_wallets(store: Store, tmp_path) -> set:
         f"SELECT DISTINCT s.script FROM ({deposit_inputs}) s ANTI JOIN clusters_t c ON c.script = s.script "
         "ORDER BY s.script", p).fetchall()]
     assert len(singles) == 2
-    old = tmp_path / "old.parquet"
-    shutil.copy(path, old)
-    old_fp = clusters_fingerprint(store, CHAIN)
     # one more unclustered script, the earliest paid, to form a new cluster with the second single
     other = con.execute("SELECT o.script FROM read_parquet($o) o ANTI JOIN clusters_t c ON c.script = o.script "
                         "WHERE o.script IS NOT NULL AND o.script NOT IN (SELECT unnest($s)) "
@@ -307,8 +309,7 @@ def _grown_wallets(store: Store, tmp_path) -> set:
     grown = pa.concat_tables([pa.table({"script": clusters["script"], "cluster": merged}),
                               pa.table({"script": pa.array([singles[0], singles[1], other], pa.binary()),
                                         "cluster": pa.array([a, fresh, fresh], clusters["cluster"].type)})])
-    pq.write_table(grown.replace_schema_metadata({CLUSTERS_META: b"test-clusters-3"}), path)
-    _write_changes(duckdb.connect(), old, path, clusters_changes_path(store, CHAIN), old_fp, "test-clusters-3")
+    _new_clusters_file(store, tmp_path, grown, b"test-clusters-3")
     members = set(clusters.filter(pc.is_in(clusters["cluster"], pa.array([a, b], clusters["cluster"].type)))
                   ["script"].to_pylist())
     return members | set(singles) | {other}

@@ -105,9 +105,10 @@ def _deposit_days(con, params: dict) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE deposit_days (date DATE, usd DOUBLE, amount DOUBLE, n BIGINT)")
     amounts = ("CREATE OR REPLACE TEMP TABLE deposit_amounts AS SELECT time, value_usd AS usd, value_btc AS amount "
                f"FROM ({sql_text('whales_deposits').rstrip().rstrip(';')})")
+    add_days = f"INSERT INTO deposit_days {sql_text('whales_deposit_days').rstrip().rstrip(';')}"
     for lo in range(params["h_from"], params["h_to"] + 1, MERGE_MAX_BLOCKS):
         con.execute(amounts, dict(params, h_from=lo, h_to=min(lo + MERGE_MAX_BLOCKS - 1, params["h_to"])))
-        con.execute(f"INSERT INTO deposit_days {sql_text('whales_deposit_days').rstrip().rstrip(';')}")
+        con.execute(add_days)
     con.execute("DROP TABLE IF EXISTS deposit_amounts")
 
 
