@@ -6,9 +6,13 @@ copy of the rows with the script cost ~40 B a transaction at 40 M txs, as much a
 int64 values (the n keys, DuckDB hash(script) as uint64 bits, sorted; the n second keys,
 engine/db.KEY2_SQL; the n deltas), then a trailer: the segment's stamp (JSON, what it was built from),
 its length, n and a magic (TRAILER). Written by streaming a DuckDB query's rows in record batches
-(bounded memory) and read through np.memmap: looking up m member scripts touches O(m log n) pages of
-each segment (~chain/32,768 blocks + log of them), so an extension by new blocks costs the new blocks
-and the depositing wallets, not the stored history. The pair of independent 64-bit hashes stands in
+(bounded memory) and read through np.memmap, WINDOW rows at a time: looking up m member scripts
+touches O(m log n) pages of each segment (~chain/32,768 blocks + log of them), so an extension by new
+blocks costs the new blocks and the depositing wallets, not the stored history; and the pages a lookup
+maps are let go window by window, so its resident memory does not grow with a segment (a full
+32,768-block mainnet segment's index is GBs: mapped whole, a lookup of a big cluster's members would
+hold all of it). The members come sorted by key, in batches (balances_by), and whole rows stream
+by positioned reads (batches), never mapped. The pair of independent 64-bit hashes stands in
 for the script (a false match needs both to collide). Two adjacent segments merge by DuckDB over the
 two indexes' rows (streamed to it, never whole in memory), grouped by both keys.
 """
@@ -29,6 +33,7 @@ from costbasis.engine.db import KEY2_SQL
 from costbasis.store.atomic import _atomic_write
 
 BATCH = 1 << 16
+BATCH_MEMBERS = 1 << 20   # member scripts looked up at a time (balances_by)
 MAGIC = b"CBIDX\x00\x00\x01"
 TRAILER = struct.Struct("<QQ8s")   # stamp length, n, magic
 ROWS = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int64())])   # an index's rows
@@ -97,21 +102,26 @@ def index_stamp(index: Path) -> str | None:
         return f.read(size - 24 * n - TRAILER.size).decode(errors="replace")
 
 
-def _arrays(index: Path) -> tuple[np.memmap | None, int]:
+def _checked_rows(index: Path) -> int:
     n = _rows(index)
     if n is None:
         raise OSError(f"{index}: not a balance index (truncated or foreign)")
-    return (np.memmap(index, np.int64, "r", shape=(3 * n,)) if n else None), n
+    return n
 
 
 def batches(index: Path) -> Iterator[pa.RecordBatch]:
-    """The rows of an index (key, key2 as uint64; delta), BATCH at a time from the memory map."""
-    mm, n = _arrays(index)
-    for lo in range(0, n, BATCH):
-        hi = min(n, lo + BATCH)
-        yield pa.record_batch([pa.array(np.array(mm[lo:hi]).view(np.uint64)),
-                               pa.array(np.array(mm[n + lo:n + hi]).view(np.uint64)),
-                               pa.array(np.array(mm[2 * n + lo:2 * n + hi]))], schema=ROWS)
+    """The rows of an index (key, key2 as uint64; delta), BATCH at a time, by positioned reads (a
+    merge streams two whole indexes: mapped, every page read would stay resident until the end)."""
+    n = _checked_rows(index)
+    with open(index, "rb") as f:
+        fd = f.fileno()
+
+        def read(col: int, lo: int, hi: int, dtype) -> np.ndarray:
+            return np.frombuffer(os.pread(fd, 8 * (hi - lo), 8 * (col * n + lo)), dtype)
+        for lo in range(0, n, BATCH):
+            hi = min(n, lo + BATCH)
+            yield pa.record_batch([pa.array(read(0, lo, hi, np.uint64)), pa.array(read(1, lo, hi, np.uint64)),
+                                   pa.array(read(2, lo, hi, np.int64))], schema=ROWS)
     if n == 0:
         yield pa.record_batch([pa.array([], t.type) for t in ROWS], schema=ROWS)
 
@@ -122,42 +132,70 @@ def register_rows(con: duckdb.DuckDBPyConnection, name: str, indexes: list[Path]
     con.register(name, reader)
 
 
-def lookup(indexes: list[Path], key: np.ndarray, key2: np.ndarray) -> np.ndarray:
-    """Per (key, key2): the sum of its deltas over every index (its balance before the first new block)."""
+WINDOW = 1 << 21   # index rows mapped at a time (3 x 16 MB): what a lookup holds resident per segment
+
+
+def lookup(indexes: list[Path], key: np.ndarray, key2: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """Per (key, key2): the sum of its deltas over every index (its balance before the first new block).
+    Each index is searched `window` rows at a time, each window mapped only while its probes run (the
+    probes whose key lies in the window's key range; a key at a window's edge is tried in both)."""
     order = np.argsort(key.astype(np.uint64, copy=False), kind="stable")   # sorted probes: sequential pages
     key = key.astype(np.uint64, copy=False)[order]
     key2 = key2.astype(np.uint64, copy=False)[order]
     total = np.zeros(len(key), np.int64)
     for f in indexes:
-        mm, n = _arrays(f)
-        if n == 0 or len(key) == 0:
-            continue
-        keys = mm[:n].view(np.uint64)
-        pos = np.searchsorted(keys, key, "left")
-        # equal keys (a 64-bit collision inside one segment) sit side by side: try each, key2 decides
-        live = np.nonzero(pos < n)[0]
-        while len(live):
-            p = pos[live]
-            same = keys[p] == key[live]
-            live, p = live[same], p[same]
-            ok = mm[n + p].view(np.uint64) == key2[live]
-            total[live[ok]] += mm[2 * n + p[ok]]
-            pos[live] += 1
-            live = live[pos[live] < n]
-        del mm
+        n = _checked_rows(f)
+        for a in range(0, n if len(key) else 0, window):
+            w = min(n, a + window) - a
+            keys = np.memmap(f, np.uint64, "r", offset=8 * a, shape=(w,))
+            s, e = np.searchsorted(key, keys[0], "left"), np.searchsorted(key, keys[w - 1], "right")
+            if s < e:
+                _probe(keys, np.memmap(f, np.uint64, "r", offset=8 * (n + a), shape=(w,)),
+                       np.memmap(f, np.int64, "r", offset=8 * (2 * n + a), shape=(w,)),
+                       key[s:e], key2[s:e], total[s:e])
+            del keys   # unmapped: the window's pages leave this process
     out = np.empty_like(total)
     out[order] = total
     return out
 
 
+def _probe(keys, keys2, deltas, key, key2, total) -> None:
+    """Add to `total` (a view) the deltas of the window's rows equal to each (key, key2) probe."""
+    w = len(keys)
+    pos = np.searchsorted(keys, key, "left")
+    # equal keys (a 64-bit collision inside one segment) sit side by side: try each, key2 decides
+    live = np.nonzero(pos < w)[0]
+    while len(live):
+        p = pos[live]
+        same = keys[p] == key[live]
+        live, p = live[same], p[same]
+        ok = keys2[p] == key2[live]
+        total[live[ok]] += deltas[p[ok]]
+        pos[live] += 1
+        live = live[pos[live] < w]
+
+
 def balances_by(con: duckdb.DuckDBPyConnection, indexes: list[Path], rows: str) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct `grp` of query `rows` (columns grp, script; a query of ours): the sum of its scripts'
-    stored changes over `indexes`, as (sorted grp values, sums)."""
-    t = con.execute(f"SELECT grp, hash(script) AS key, {KEY2_SQL.format('script')} AS key2 FROM ({rows})").fetchnumpy()
-    bal = lookup(indexes, np.asarray(t["key"]), np.asarray(t["key2"]))
-    ids, inv = np.unique(np.asarray(t["grp"], np.int64), return_inverse=True)
+    stored changes over `indexes`, as (sorted grp values, sums). The members stream sorted by key,
+    BATCH_MEMBERS at a time (a big cluster's members are not held at once, and each batch maps only the
+    windows of its key range); per batch one partial sum per group, added up at the end."""
+    res = con.execute(f"SELECT grp, hash(script) AS key, {KEY2_SQL.format('script')} AS key2 FROM ({rows}) "
+                      "ORDER BY key")
+    with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
+        warnings.simplefilter("ignore", UserWarning)
+        reader = (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(BATCH_MEMBERS)
+    part_ids, part_sums = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for b in reader:
+        bal = lookup(indexes, b.column(1).to_numpy(), b.column(2).to_numpy())
+        ids, inv = np.unique(b.column(0).to_numpy().astype(np.int64, copy=False), return_inverse=True)
+        sums = np.zeros(len(ids), np.int64)
+        np.add.at(sums, inv, bal)
+        part_ids.append(ids)
+        part_sums.append(sums)
+    ids, inv = np.unique(np.concatenate(part_ids), return_inverse=True)
     sums = np.zeros(len(ids), np.int64)
-    np.add.at(sums, inv, bal)
+    np.add.at(sums, inv, np.concatenate(part_sums))
     return ids, sums
 
 
