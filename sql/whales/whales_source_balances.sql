@@ -31,24 +31,29 @@ WITH events AS (
 ),
 -- the deposits among their wallets' events, each before the events of its own position: the running
 -- sum at a deposit row is its wallet's change over the events strictly before it (the common
--- DuckDB/Spark subset of an ASOF join, which Spark has not)
+-- DuckDB/Spark subset of an ASOF join, which Spark has not). The window carries the four columns it
+-- needs, over the events summed per wallet and tx (a big cluster's events are millions a segment:
+-- with the deposits' key and address carried through its sort, and one row per output and input,
+-- it was two thirds of a redo's deposit rows); the deposits' other columns are joined back after it,
+-- by wallet and position (a (deposit, wallet) row is unique).
 timeline AS (
-    SELECT k.height, k.tx_index, k.key, k.n, a.address, k.kid, k.height::BIGINT * 1048576 + k.tx_index AS pos,
-           0 AS ord, 0 AS delta
-    FROM dep_keys k LEFT JOIN dep_key_addr a ON a.key = k.key
+    SELECT kid, height::BIGINT * 1048576 + tx_index AS pos, 0 AS ord, 0 AS delta FROM dep_keys
     UNION ALL
-    SELECT NULL, NULL, NULL, NULL, NULL, kid, pos, 1 AS ord, delta FROM events
+    SELECT kid, pos, 1 AS ord, sum(delta) AS delta FROM events GROUP BY kid, pos
 ),
 since AS (
-    SELECT height, tx_index, key, n, address, kid, balance
+    SELECT kid, pos, balance
     FROM (SELECT *, sum(delta) OVER (PARTITION BY kid ORDER BY pos, ord
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
           FROM timeline) t
     WHERE ord = 0
 ),
 per_key AS (
-    SELECT s.height, s.tx_index, s.key, s.n, s.address, s.balance + coalesce(b.balance, 0) AS balance
-    FROM since s LEFT JOIN member_base b ON b.kid = s.kid
+    SELECT k.height, k.tx_index, k.key, k.n, a.address, s.balance + coalesce(b.balance, 0) AS balance
+    FROM dep_keys k
+    JOIN since s ON s.kid = k.kid AND s.pos = k.height::BIGINT * 1048576 + k.tx_index
+    LEFT JOIN dep_key_addr a ON a.key = k.key
+    LEFT JOIN member_base b ON b.kid = k.kid
 )
 SELECT height, tx_index, sum(balance)::BIGINT AS balance, sum(n)::BIGINT AS cluster_size,
        arg_min(address, key) AS source_cluster
