@@ -37,6 +37,7 @@ class ClusterBalances:
                    + (" SEMI JOIN (SELECT DISTINCT cluster FROM dep_keys) d ON d.cluster = c.cluster"
                       if only_deposits else ""))
         self.at = at
+        self.only_deposits = only_deposits
         base = EMPTY
         if indexes:
             ids, sums = balances_by(con, indexes, members)
@@ -49,7 +50,7 @@ class ClusterBalances:
         """Temp table range_clustered for the step [h_from, h_to] (must start where the balances are)."""
         if h_from != self.at:
             raise ValueError(f"cluster balances are at height {self.at}, the step starts at {h_from}")
-        p = {"h_from": h_from, "h_to": h_to}
+        p = {"h_from": h_from, "h_to": h_to, "deposits_only": self.only_deposits}
         if not spark_hooks.create(con, "whales_range_clustered", p):   # --engine spark: on Spark, kept on both
             con.execute(sql_text("whales_range_clustered"), p)
 
