@@ -93,8 +93,9 @@ def test_brief_errors(demo, cli, tmp_path):
     assert p.returncode == 1 and p.stderr.startswith("error: ")
 
 
-def test_with_on_flows_and_whales(demo, cli):
-    p = cli("flows", "--with", "etf_flow_total_usd", cache=demo.cache)  # Farside and CoinGlass both have it
+def test_with_on_flows_and_whales(demo, shared_data, cli):
+    # the real context files (../shared): Farside and CoinGlass both have etf_flow_total_usd
+    p = cli("flows", "--with", "etf_flow_total_usd", cache=demo.cache)
     assert p.returncode == 1 and "several series have it" in p.stderr and "farside_btc_etf_flows_daily" in p.stderr
     etf = "farside_btc_etf_flows_daily.etf_flow_total_usd"
     p = cli("flows", "--from", "2026-01-18", "--to", END, "--with", f"{etf},dxy", "--format", "json",
