@@ -34,12 +34,21 @@ def test_the_second_key_is_not_a_function_of_the_first():
     assert len({k2 ^ k for k, k2 in keys}) == 50
 
 
+def _raw_index(path, keys: np.ndarray, keys2: np.ndarray, deltas: np.ndarray, stamp: bytes = b"s"):
+    """An index file as write_index lays it out (keys sorted), written directly."""
+    with open(path, "wb") as f:
+        for a in (keys.astype(np.uint64), keys2.astype(np.uint64), deltas.astype(np.int64)):
+            a.tofile(f)
+        f.write(stamp + bi.TRAILER.pack(len(stamp), len(keys), bi.MAGIC))
+    return path
+
+
 def test_a_lookup_needs_both_keys(tmp_path):
     """Two scripts whose first keys collide in one segment (forced here): each finds its own delta."""
     (ka, a2), (_, b2), (_, c2) = _keys([b"\x00\x14alice", b"\x00\x14bob", b"\x00\x14carol"])
     # the index of a segment in which bob's first key is alice's (DuckDB would compute bob's own)
-    idx = tmp_path / "seg.i64"
-    idx.write_bytes(np.array([ka, ka, a2, b2, 5, 7], np.uint64).tobytes() + b"s" + bi.TRAILER.pack(1, 2, bi.MAGIC))
+    idx = _raw_index(tmp_path / "seg.i64", np.array([ka, ka], np.uint64), np.array([a2, b2], np.uint64),
+                     np.array([5, 7]))
     got = bi.lookup([idx], np.array([ka, ka, ka], np.uint64), np.array([b2, a2, c2], np.uint64))
     assert got.tolist() == [7, 5, 0]
 
@@ -86,15 +95,6 @@ def test_the_index_carries_its_stamp_and_a_damaged_one_is_refused(tmp_path):
         raise AssertionError("a damaged index was read")
     empty = _index(tmp_path, [])
     assert bi.index_stamp(empty) == "stamp" and bi.lookup([empty], np.ones(2, np.uint64), np.ones(2, np.uint64)).tolist() == [0, 0]
-
-
-def _raw_index(path, keys: np.ndarray, keys2: np.ndarray, deltas: np.ndarray, stamp: bytes = b"s"):
-    """An index file as write_index lays it out (keys sorted), written directly."""
-    with open(path, "wb") as f:
-        for a in (keys.astype(np.uint64), keys2.astype(np.uint64), deltas.astype(np.int64)):
-            a.tofile(f)
-        f.write(stamp + bi.TRAILER.pack(len(stamp), len(keys), bi.MAGIC))
-    return path
 
 
 def test_a_lookup_window_by_window_finds_what_a_whole_lookup_finds(tmp_path):

@@ -40,6 +40,13 @@ ROWS = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("delta", pa.int6
 COLUMNS = tuple(ROWS.names)
 
 
+def _record_batches(res, rows: int) -> pa.RecordBatchReader:
+    """A DuckDB DB-API result as record batches of `rows` (2.x to_arrow_reader / 1.x fetch_record_batch)."""
+    with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
+        warnings.simplefilter("ignore", UserWarning)
+        return (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(rows)
+
+
 def write_index(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path, stamp: str) -> None:
     """The index of the rows of `query` (columns key, key2, delta, ordered by key then key2; binding
     `params`), stamped, written atomically to `out`. The rows stream through three column files beside
@@ -48,10 +55,7 @@ def write_index(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: P
         parts = [Path(f"{tmp}.{c}") for c in COLUMNS]
         try:
             con.execute("SET preserve_insertion_order = true")   # the query's (sorted) order
-            res = con.execute(f"SELECT key, key2, delta FROM ({query})", params)
-            with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
-                warnings.simplefilter("ignore", UserWarning)
-                reader = (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(BATCH)   # 2.x / 1.x
+            reader = _record_batches(con.execute(f"SELECT key, key2, delta FROM ({query})", params), BATCH)
             n = 0
             files = [open(f, "wb") for f in parts]
             try:
@@ -180,11 +184,8 @@ def balances_by(con: duckdb.DuckDBPyConnection, indexes: list[Path], rows: str) 
     stored changes over `indexes`, as (sorted grp values, sums). The members stream sorted by key,
     BATCH_MEMBERS at a time (a big cluster's members are not held at once, and each batch maps only the
     windows of its key range); per batch one partial sum per group, added up at the end."""
-    res = con.execute(f"SELECT grp, hash(script) AS key, {KEY2_SQL.format('script')} AS key2 FROM ({rows}) "
-                      "ORDER BY key")
-    with warnings.catch_warnings():   # DuckDB 2.x warns that a DB-API result's Arrow path copies
-        warnings.simplefilter("ignore", UserWarning)
-        reader = (getattr(res, "to_arrow_reader", None) or res.fetch_record_batch)(BATCH_MEMBERS)
+    reader = _record_batches(con.execute(f"SELECT grp, hash(script) AS key, {KEY2_SQL.format('script')} AS key2 "
+                                         f"FROM ({rows}) ORDER BY key"), BATCH_MEMBERS)
     part_ids, part_sums = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for b in reader:
         bal = lookup(indexes, b.column(1).to_numpy(), b.column(2).to_numpy())
