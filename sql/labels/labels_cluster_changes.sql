@@ -2,9 +2,14 @@
 -- returns: rows (script)
 -- params: none
 -- The scripts whose wallet changed from the previous clusters file (view clusters_old) to the new one
--- (clusters_new): in a cluster of either whose member set differs (smallest script, size or the XOR of
--- the members' hashes), or clustered in one only. A deposit none of whose input scripts is listed has
--- the same source wallet, so the same stored row, under both (costbasis/flows/stored/redo.py).
+-- (clusters_new): the members of every cluster of either file whose member set is not a cluster of
+-- the other (a member set is told by its signature: smallest script, size and the XOR of the
+-- members' hashes; a script clustered in one file only is in such a cluster). A deposit none of
+-- whose input scripts is listed has the same source wallet, so the same stored row, under both
+-- (costbasis/flows/stored/redo.py). Clusters are compared, not scripts: two aggregations over
+-- cluster numbers and a semi join back, instead of a join of both files' scripts (at 40 M txs the
+-- full join of 26 M scripts a side took ~30 s of an incremental `labels expand`). Unordered: read
+-- by a semi join.
 WITH o_c AS (
     SELECT cluster, min(script) AS rep, count(*) AS n, bit_xor(hash(script)) AS members
     FROM clusters_old GROUP BY cluster
@@ -13,9 +18,8 @@ n_c AS (
     SELECT cluster, min(script) AS rep, count(*) AS n, bit_xor(hash(script)) AS members
     FROM clusters_new GROUP BY cluster
 ),
-o AS (SELECT c.script, k.rep, k.n, k.members FROM clusters_old c JOIN o_c k ON k.cluster = c.cluster),
-n AS (SELECT c.script, k.rep, k.n, k.members FROM clusters_new c JOIN n_c k ON k.cluster = c.cluster)
-SELECT coalesce(o.script, n.script) AS script
-FROM o FULL JOIN n ON o.script = n.script
-WHERE o.rep IS DISTINCT FROM n.rep OR o.n IS DISTINCT FROM n.n OR o.members IS DISTINCT FROM n.members
-ORDER BY script;
+o_gone AS (SELECT cluster FROM o_c ANTI JOIN n_c USING (rep, n, members)),
+n_new AS (SELECT cluster FROM n_c ANTI JOIN o_c USING (rep, n, members))
+SELECT script FROM clusters_new SEMI JOIN n_new USING (cluster)
+UNION
+SELECT script FROM clusters_old SEMI JOIN o_gone USING (cluster);

@@ -7,7 +7,7 @@
 -- sweep into E (a script that also pays elsewhere is someone's own wallet, not a deposit address).
 -- Counts per range add up: a tx lies in exactly one range. A temp table (DuckDB spills it), not a
 -- result in Python: mainnet exchanges have tens of millions of deposit addresses. Columns: script,
--- address, entity, derived_from, n_sweeps, ord (the output order).
+-- address, entity, derived_from, n_sweeps; unordered (labels_write.sql sorts the labels file once).
 CREATE OR REPLACE TEMP TABLE sweep_labels AS
 WITH candidates AS (
     SELECT key, script, entity, sum(n_sweeps) AS n_sweeps, min(derived_from) AS derived_from
@@ -21,10 +21,8 @@ spends AS (
     FROM spend_counts s JOIN keyed k ON k.key = s.key AND k.key2 = s.key2
     GROUP BY k.script
 )
-SELECT script, address, entity, derived_from, n_sweeps,
-       row_number() OVER (ORDER BY entity, address, script) AS ord
-FROM (SELECT c.script, btc_address(c.script, $network) AS address, c.entity, c.derived_from,
-             c.n_sweeps::BIGINT AS n_sweeps
-      FROM candidates c JOIN spends s ON s.script = c.script
-      ANTI JOIN xlabels l ON l.script = c.script
-      WHERE s.n_spends = c.n_sweeps);
+SELECT c.script, btc_address(c.script, $network) AS address, c.entity, c.derived_from,
+       c.n_sweeps::BIGINT AS n_sweeps
+FROM candidates c JOIN spends s ON s.script = c.script
+ANTI JOIN xlabels l ON l.script = c.script
+WHERE s.n_spends = c.n_sweeps;
