@@ -99,8 +99,8 @@ def analyse(sql: str) -> dict:
             if isinstance(n.get("cte_map"), dict):
                 ctes.update(e["key"] for e in n["cte_map"].get("map", []))
         if not m:  # a bare SELECT: its rows are the result
-            while node["type"] == "SET_OPERATION_NODE":
-                node = node["left"]
+            while node["type"] == "SET_OPERATION_NODE":   # DuckDB 1.x: left/right; 2.x: children
+                node = node.get("left") or node["children"][0]
             columns = []
             for e in node["select_list"]:
                 if e["class"] == "STAR":

@@ -20,8 +20,6 @@ n_c AS (
 ),
 o_gone AS (SELECT cluster FROM o_c ANTI JOIN n_c USING (rep, n, members)),
 n_new AS (SELECT cluster FROM n_c ANTI JOIN o_c USING (rep, n, members))
-SELECT script FROM (
-    SELECT script FROM clusters_new SEMI JOIN n_new USING (cluster)
-    UNION
-    SELECT script FROM clusters_old SEMI JOIN o_gone USING (cluster)
-);
+SELECT script FROM clusters_new SEMI JOIN n_new USING (cluster)
+UNION
+SELECT script FROM clusters_old SEMI JOIN o_gone USING (cluster);
