@@ -353,6 +353,35 @@ def test_flow_tables_and_whale_deposits_built_on_spark_equal_duckdb(tmp_path_fac
     assert stored.load_balances(st, chain).equals(stored.load_balances(Store(fc.expanded), chain))
 
 
+@needs_spark
+def test_flow_tables_redone_on_spark_for_expanded_labels_equal_a_duckdb_build(tmp_path_factory, tmp_path, spark):
+    """Flow tables built under the imported labels, then `labels expand` with --engine spark: the
+    clustering runs on Spark, the flow tables' redo for the new labels and clusters (flows/stored/redo.py)
+    on DuckDB (it failed there: its exchange txs were a DuckDB temp table Spark was asked to read), and
+    the stored rows are those of a DuckDB build under the expanded labels."""
+    from support.flows_chain import flow_chain
+    from costbasis.flows import stored
+    from costbasis.flows.context import open_flows
+    fc = flow_chain(tmp_path_factory)
+    chain = "bitcoin-regtest"
+    root = tmp_path / "redo"
+    shutil.copytree(fc.raw, root)
+    _engine("duckdb")
+    api.flows(Store(root))   # the flow tables under the imported labels
+    con, _ = open_flows(Store(fc.expanded), chain)
+    want = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in stored.TABLES}
+    _engine("spark")
+    try:
+        before = dict(hooks.RUNS)
+        api.expand_labels(Store(root))   # clustering, then the flow tables brought up to date
+        assert hooks.RUNS.get("clusters", 0) == before.get("clusters", 0) + 1
+    finally:
+        _engine("duckdb")
+    con, _ = open_flows(Store(root), chain)
+    got = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in stored.TABLES}
+    assert all(want[t] for t in stored.TABLES) and got == want
+
+
 # daily signals (two thresholds, a short window) and the deposit list (--list), as `costbasis whales`
 WHALE_QUERIES = [dict(), dict(min_usd=1.0, window=5, z=1.0), dict(deposits=True), dict(deposits=True, min_btc=0.5)]
 

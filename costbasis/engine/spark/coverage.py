@@ -27,6 +27,8 @@ DUCKDB_ONLY = {
     "labels_cluster_scripts": "clustering: as labels_cluster_txs (new script ids)",
     "labels_spend_counts": "exchange-label sweeps (labels expand), not clustering: per-segment counts kept by DuckDB",
     "labels_sweep_hits": "exchange-label sweeps (labels expand): as labels_spend_counts",
+    "flows_touched_txs": "the flow tables' redo for new labels or clusters (flows/stored/redo.py) runs on DuckDB "
+                         "under --engine spark: it recomputes a few txs per stored range, from DuckDB temp tables",
     "cohort_lots_reprice": "incremental update after a price change: a few blocks, DuckDB",
     "live_events_recent": "incremental update / query: the days since the base snapshot only, DuckDB",
     "recent_lots": "as live_events_recent: the lots changed since the base snapshot (a filter in the query)",

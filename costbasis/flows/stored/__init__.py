@@ -56,7 +56,9 @@ under, deposit_sources also the clusters (no other table depends on them), check
   the source wallets' events in that range, base balances from the indexes); exchange_txs,
   deposit_coins and the balances are kept. New labels and clusters with a changes file are redone in
   one pass per range (the deposits to recompute for either reason computed together, their source
-  wallets looked up once), committed once, then the state extended as above (kill -9: redone next call);
+  wallets looked up once), committed once, then the state extended as above (kill -9: redone next call;
+  a redo runs on DuckDB under --engine spark too, every cluster registered for it, the extension
+  after it only the new blocks');
 - anything else (rollback or reorg below the recorded tip, a damaged or
   foreign file, an older format) -> rebuilt from scratch, the old state published until the new
   state.json replaces it. A state ahead of the reader's snapshot is never overwritten: that reader
@@ -139,17 +141,22 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
         relabel = same and state["labels"] != want["labels"]
         sources = same and state["clusters"] != want["clusters"]
         materialize_exchange_labels(con)   # joined at every step: read once
-        # a plain extension builds only the new blocks; anything else may rebuild or redo the whole chain
-        plain = on_chain and same and not relabel and not sources and _inputs(state) == want
         try:
-            with spark_hooks.flows_build(store, chain, con):
-                _register_clusters(store, con, chain, state["height"] + 1 if plain else 0, tip[0])
-                if relabel or sources:
-                    changes = clusters_changes(store, chain, state["clusters"], want["clusters"]) if sources else None
-                    state = _redo(con, ds, state, want, relabel, sources, steps,
-                                  address_sql.chain_network(chain, cs.meta), changes)
-                ok = on_chain and state is not None and _inputs(state) == want
-                if not ok or state["height"] < tip[0]:
+            if relabel or sources:
+                # on DuckDB even under --engine spark: a redo recomputes a few txs per stored range (its
+                # exchange txs and deposits are DuckDB temp tables); every cluster registered, as its
+                # steps look up only their deposits' clusters (sql/whales_all_clusters.sql)
+                _register_clusters(store, con, chain, 0, tip[0], every=True)
+                changes = clusters_changes(store, chain, state["clusters"], want["clusters"]) if sources else None
+                state = _redo(con, ds, state, want, relabel, sources, steps,
+                              address_sql.chain_network(chain, cs.meta), changes)
+            ok = on_chain and state is not None and _inputs(state) == want
+            if not ok or state["height"] < tip[0]:
+                with spark_hooks.flows_build(store, chain, con):
+                    # an extension needs the new blocks' clusters only (its running cluster balances are
+                    # looked up for every registered cluster's members in every index: ~10 s at 40 M txs
+                    # for all of them), a build from scratch the whole chain's
+                    _register_clusters(store, con, chain, state["height"] + 1 if ok else 0, tip[0])
                     state = _grow(store, con, chain, ds, state if ok else None, want, tip[0], steps)
         except OSError:   # read-only or full cache: the query still works, it just is not kept
             return _build_private(store, con, chain, want, tip, t0)
@@ -168,11 +175,12 @@ def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
     return FlowTables(_files_of(ds, state), state, "rebuilt", time.perf_counter() - t0, steps)
 
 
-def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int) -> None:
+def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int, every: bool = False) -> None:
     """Temp table `clusters` (script, cluster): of clusters/<chain>.parquet (view clusters_file, read by
     DuckDB as it joins, never whole into Arrow) the clusters a build of heights [h_from, h_to] can need
-    (sql/whales_build_clusters.sql: one pass over the file, not one per build step); its address column,
-    if any, is not needed: addresses are formatted from scripts."""
+    (sql/whales_build_clusters.sql: one pass over the file, not one per build step), or with `every`
+    all of them (sql/whales_all_clusters.sql: for a redo, which looks up its deposits' clusters only);
+    its address column, if any, is not needed: addresses are formatted from scripts."""
     path = store.dataset_path("clusters", chain)
     schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])
     if path.is_file():
@@ -180,6 +188,9 @@ def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int) ->
                                                                                               replace=True)
     else:
         register_arrow(con, "clusters_file", schema.empty_table())
+    if every:
+        con.execute(sql_text("whales_all_clusters"))
+        return
     p = {"h_from": h_from, "h_to": h_to}
     if not spark_hooks.create(con, "whales_build_clusters", p):   # --engine spark: on Spark, kept on both
         con.execute(sql_text("whales_build_clusters"), p)
