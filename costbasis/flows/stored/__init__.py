@@ -146,7 +146,7 @@ def flow_tables(store: Store, con: duckdb.DuckDBPyConnection, chain: str, labels
                 # on DuckDB even under --engine spark: a redo recomputes a few txs per stored range (its
                 # exchange txs and deposits are DuckDB temp tables); every cluster registered, as its
                 # steps look up only their deposits' clusters (sql/whales_all_clusters.sql)
-                _register_clusters(store, con, chain, 0, tip[0], every=True)
+                _register_all_clusters(store, con, chain)
                 changes = clusters_changes(store, chain, state["clusters"], want["clusters"]) if sources else None
                 state = _redo(con, ds, state, want, relabel, sources, steps,
                               address_sql.chain_network(chain, cs.meta), changes)
@@ -175,12 +175,26 @@ def _build_private(store, con, chain, want, tip, t0) -> FlowTables:
     return FlowTables(_files_of(ds, state), state, "rebuilt", time.perf_counter() - t0, steps)
 
 
-def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int, every: bool = False) -> None:
-    """Temp table `clusters` (script, cluster): of clusters/<chain>.parquet (view clusters_file, read by
-    DuckDB as it joins, never whole into Arrow) the clusters a build of heights [h_from, h_to] can need
-    (sql/whales_build_clusters.sql: one pass over the file, not one per build step), or with `every`
-    all of them (sql/whales_all_clusters.sql: for a redo, which looks up its deposits' clusters only);
-    its address column, if any, is not needed: addresses are formatted from scripts."""
+def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int) -> None:
+    """Temp table `clusters` (script, cluster): of the clusters file the clusters a build of heights
+    [h_from, h_to] can need (sql/whales_build_clusters.sql: one pass over the file, not one per build step)."""
+    _clusters_file(store, con, chain)
+    p = {"h_from": h_from, "h_to": h_to}
+    if not spark_hooks.create(con, "whales_build_clusters", p):   # --engine spark: on Spark, kept on both
+        con.execute(sql_text("whales_build_clusters"), p)
+
+
+def _register_all_clusters(store: Store, con, chain: str) -> None:
+    """Temp table `clusters` of every cluster of the file (sql/whales_all_clusters.sql): for a redo, which
+    looks up its deposits' clusters only."""
+    _clusters_file(store, con, chain)
+    con.execute(sql_text("whales_all_clusters"))
+
+
+def _clusters_file(store: Store, con, chain: str) -> None:
+    """View clusters_file (script, cluster) over clusters/<chain>.parquet, read by DuckDB as it joins,
+    never whole into Arrow (empty without the file); its address column, if any, is not needed:
+    addresses are formatted from scripts."""
     path = store.dataset_path("clusters", chain)
     schema = pa.schema([("script", pa.binary()), ("cluster", pa.int64())])
     if path.is_file():
@@ -188,12 +202,6 @@ def _register_clusters(store: Store, con, chain: str, h_from: int, h_to: int, ev
                                                                                               replace=True)
     else:
         register_arrow(con, "clusters_file", schema.empty_table())
-    if every:
-        con.execute(sql_text("whales_all_clusters"))
-        return
-    p = {"h_from": h_from, "h_to": h_to}
-    if not spark_hooks.create(con, "whales_build_clusters", p):   # --engine spark: on Spark, kept on both
-        con.execute(sql_text("whales_build_clusters"), p)
 
 
 def register(con: duckdb.DuckDBPyConnection, ft: FlowTables) -> None:
