@@ -13,7 +13,9 @@ Out of core and incremental (issue 12). Two DerivedSets under `<cache>/<chain>/_
 stamped with the tip (height, hash) and file set it has seen, and extended with the new blocks only:
 - `clusters/`: `script_ids` segments (key = hash(script), script, id: a script keeps its
   id for good) and `parent-<gen>.i64`, the union-find parents of every id (int64, memory-mapped).
-  New blocks add ids for their new scripts and union their own inputs only.
+  New blocks add ids for their new scripts and union their own inputs only. `hooks-<gen>.i64`: the
+  roots hooked on since the clusters file `hooks_since` (the state's) was written, from which the
+  changes list is read off the roots (only the components they are in changed: unions only merge).
 - `sweep/` (also stamped with the imported labels it used): per range, `sweep_hits` (input scripts of
   sweeps per exchange) and `spend_counts` (txs spending from each script); both add up over ranges.
 Segments are merged like a binary counter up to a ceiling (as the flow tables'); everything is read and written by
@@ -49,7 +51,7 @@ from costbasis.labels import unionfind as uf
 from costbasis.labels.dataset import (LABEL_COLUMNS, materialize_exchange_labels, read_labels,
                                       register_exchange_labels, rewrite_labels)
 from costbasis.store import Store
-from costbasis.store.atomic import _atomic_write
+from costbasis.store.atomic import _atomic_write, atomic_write_bytes
 from costbasis.store.derived import MERGE_MAX_BLOCKS, DerivedSet, merge_due, step_end
 
 CJ_MIN_INPUTS = 3   # "many inputs"
@@ -62,6 +64,7 @@ SWEEP_HITS = pa.schema([("key", pa.uint64()), ("script", pa.binary()), ("entity"
                         ("n_sweeps", pa.int64()), ("derived_from", pa.string())])
 SPEND_COUNTS = pa.schema([("key", pa.uint64()), ("key2", pa.uint64()), ("n_spends", pa.int64())])
 SEGMENTED = {"clusters": {"script_ids": IDS}, "sweep": {"sweep_hits": SWEEP_HITS, "spend_counts": SPEND_COUNTS}}
+HOOKS = "hooks"   # clusters state: the roots hooked on since the clusters file `hooks_since` (int64)
 
 
 @dataclass
@@ -216,9 +219,14 @@ def _cluster_step(store: Store, con, cs, ds: DerivedSet, st: dict | None, want: 
     uf.grow_parents(ds.path / st["parent"] if st and n0 else None, ds.path / parent_name, n0, n1)
     parent = uf.open_parents(ds.path / parent_name, n1, write=True)
 
+    since, hooked = _hooks_base(store, cs, ds, st)
+    hooked = [hooked] if since is not None else None
+
     def union(a, b, parent=parent) -> None:
-        uf.union(parent, a, b)
+        uf.union(parent, a, b, hooked)
         uf.release(parent)
+        if hooked is not None and len(hooked) > 64:   # a long catch-up: at most the new ids' count held
+            hooked[:] = [np.unique(np.concatenate(hooked))]
 
     edges = spark_hooks.union_components(con, sql_text("labels_cluster_edges"), union, store.root)
     if edges is None:   # not --engine spark
@@ -236,41 +244,74 @@ def _cluster_step(store: Store, con, cs, ds: DerivedSet, st: dict | None, want: 
     secs["unionfind"] = secs.get("unionfind", 0.0) + time.perf_counter() - t0
     con.execute("DROP TABLE cluster_txs; DROP TABLE cluster_inputs")
     _merge_segments(con, ds, files, segs, want, gen)
+    hooks = []
+    if since is not None:
+        hooks = [f"{HOOKS}-{gen:08d}.i64"]
+        atomic_write_bytes(ds.path / hooks[0], np.unique(np.concatenate(hooked)).astype(np.int64).tobytes())
     state = dict(want=want, tip=list(tip), files=cs.file_set(tip[0]), segments=segs, gen=gen, n_ids=n1,
                  parent=parent_name, coinjoins=(st["coinjoins"] if st else 0) + cj,
-                 edges=(st["edges"] if st else 0) + edges)
+                 edges=(st["edges"] if st else 0) + edges, hooks_since=since)
     # no reader outside `labels expand`, which holds the lock: the previous state's files (its whole
     # parent file) are deleted now, not kept for a reader until the next commit
-    return ds.commit(state, lists=dict(files, parent=[parent_name]), fresh=st is None)
+    return ds.commit(state, lists=dict(files, parent=[parent_name], **{HOOKS: hooks}), fresh=st is None)
+
+
+def _clusters_digest(st: dict) -> str:
+    """The content digest of the clusters file written from clustering state `st` (CLUSTERS_META)."""
+    return hashlib.sha256(json.dumps([st["want"], st["tip"], st["files"]], sort_keys=True).encode()).hexdigest()
+
+
+def _hooks_base(store: Store, cs, ds: DerivedSet, st: dict | None) -> tuple[str | None, np.ndarray]:
+    """Where a step's list of hooked roots starts: (the fingerprint of the clusters file on disk, the
+    roots hooked since it was written, before this step), when that file was written from `st` or
+    from a state `st` grew from by steps that kept the list; (None, ...) otherwise: no state yet (a
+    build from scratch numbers the ids anew) or a file of another state: the changes list is then
+    the diff of the two files (sql/labels/labels_cluster_changes.sql)."""
+    none = np.zeros(0, np.int64)
+    if st is None:
+        return None, none
+    fp = clusters_fingerprint(store, cs.name)
+    if fp == _clusters_digest(st):
+        return fp, none
+    if st.get("hooks_since") == fp and ds.files(st, HOOKS):
+        return fp, np.fromfile(ds.files(st, HOOKS)[0], dtype=np.int64)
+    return None, none
 
 
 def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, str]:
     """clusters/<chain>.parquet from the clustering state (DuckDB writes it; roots go out in chunks)."""
     ds = cs.derived("clusters")
-    digest = hashlib.sha256(json.dumps([st["want"], st["tip"], st["files"]], sort_keys=True).encode()).hexdigest()
+    digest = _clusters_digest(st)
     path = store.dataset_path("clusters", name)
     try:
         if (pq.read_schema(path).metadata or {}).get(CLUSTERS_META, b"").decode() == digest:
             return path, digest   # already written for this state (a rerun): identical content
     except (pa.ArrowException, OSError):
         pass
-    # the previous file, pinned by a hard link, to list what changed (clusters_changes_path)
+    # what changed since the previous file (clusters_changes_path): read off the roots when the state
+    # kept the roots hooked on since that file, else the diff of the two files (the previous one pinned
+    # by a hard link)
     old_fp, changes = clusters_fingerprint(store, name), clusters_changes_path(store, name)
+    hooked = old_fp != "none" and st.get("hooks_since") == old_fp and ds.files(st, HOOKS)
     prev = path.with_name(f".{name}.prev-{os.getpid()}")
     prev.unlink(missing_ok=True)
     try:
-        if old_fp != "none":
+        if old_fp != "none" and not hooked:
             os.link(path, prev)
     except OSError:   # no hard links here: no changes file, flows redo every deposit's source
         old_fp = "none"
     n = st["n_ids"]
     roots_file = ds.path / f".tmp-roots-{st['gen']:08d}.parquet"
     parent = uf.open_parents(ds.path / st["parent"], n, write=True)
-    schema = pa.schema([("id", pa.int64()), ("root", pa.int64())])
+    # the roots of the changed components: where the hooked roots are now
+    moved = np.unique(uf.find(parent, np.fromfile(ds.files(st, HOOKS)[0], dtype=np.int64))) if hooked else None
+    schema = pa.schema([("id", pa.int64()), ("root", pa.int64()), ("changed", pa.bool_())])
     with pq.ParquetWriter(roots_file, schema, compression="zstd") as w:
         for lo in range(0, n, uf.CHUNK):
             hi = min(lo + uf.CHUNK, n)
-            w.write_table(pa.table({"id": np.arange(lo, hi, dtype=np.int64), "root": uf.roots(parent, lo, hi)},
+            r = uf.roots(parent, lo, hi)
+            w.write_table(pa.table({"id": np.arange(lo, hi, dtype=np.int64), "root": r,
+                                    "changed": np.isin(r, moved) if hooked else np.zeros(len(r), bool)},
                                    schema=schema))
             uf.release(parent)
     del parent
@@ -285,7 +326,9 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
                         {"path": tmp, "digest": digest})
         _atomic_write(path, ".parquet", write)
         changes.unlink(missing_ok=True)
-        if old_fp != "none":
+        if hooked:
+            _write_changes_hooked(con, changes, old_fp, digest)
+        elif old_fp != "none":
             _write_changes(con, prev, path, changes, old_fp, digest)
     finally:
         roots_file.unlink(missing_ok=True)
@@ -293,17 +336,28 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
     return path, digest
 
 
+def _write_changes_file(con, query: str, out: Path, old_fp: str, new_fp: str) -> None:
+    """The changes file `out` from query `query` (rows (script)), stamped with the fingerprints of the
+    clusters files it leads from and to."""
+    def write(tmp: str) -> None:
+        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false, "
+                    "KV_METADATA {'costbasis.clusters.from': $old, 'costbasis.clusters.to': $new})",
+                    {"path": tmp, "old": old_fp, "new": new_fp})
+    _atomic_write(out, ".parquet", write)
+
+
+def _write_changes_hooked(con, out: Path, old_fp: str, new_fp: str) -> None:
+    """The changes file from the roots (views script_ids and cluster_roots with its `changed` flag,
+    sql/labels/labels_cluster_changes_hooked.sql): no pass over either clusters file's scripts."""
+    _write_changes_file(con, _body("labels_cluster_changes_hooked"), out, old_fp, new_fp)
+
+
 def _write_changes(con, old: Path, new: Path, out: Path, old_fp: str, new_fp: str) -> None:
     """The scripts whose wallet changed from clusters file `old` to `new` (sql/labels/labels_cluster_changes.sql),
     stamped with both fingerprints: flows redo only the deposits with an input among them."""
     for view, f in (("clusters_old", old), ("clusters_new", new)):
         con.read_parquet(str(f)).select("script, cluster::BIGINT AS cluster").create_view(view, replace=True)
-
-    def write(tmp: str) -> None:
-        con.execute(f"COPY ({_body('labels_cluster_changes')}) TO $path (FORMAT parquet, COMPRESSION zstd, "
-                    "USE_TMP_FILE false, KV_METADATA {'costbasis.clusters.from': $old, 'costbasis.clusters.to': $new})",
-                    {"path": tmp, "old": old_fp, "new": new_fp})
-    _atomic_write(out, ".parquet", write)
+    _write_changes_file(con, _body("labels_cluster_changes"), out, old_fp, new_fp)
     con.execute("DROP VIEW clusters_old; DROP VIEW clusters_new")
 
 

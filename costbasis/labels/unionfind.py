@@ -103,9 +103,11 @@ def find(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
     return r
 
 
-def union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+def union(parent: np.ndarray, a: np.ndarray, b: np.ndarray, hooked: list | None = None) -> None:
     """Merge the components of a[k] and b[k] in place: the larger root is hooked on the smaller, so a
-    component's root is always its smallest id (as components() gives) and parents only decrease."""
+    component's root is always its smallest id (as components() gives) and parents only decrease.
+    `hooked`: gets the roots something was hooked on (an array per round), so the components a run of
+    unions changed are those of find(hooked): the others kept their member sets."""
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
     while a.size:
@@ -116,6 +118,8 @@ def union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         ra, rb = ra[live], rb[live]
         lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
         parent[hi] = lo          # duplicates: any lo < hi wins, still a valid merge
+        if hooked is not None:
+            hooked.append(lo)
         a, b = lo, hi            # merged roots: check again until every pair shares a root
 
 
