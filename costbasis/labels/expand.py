@@ -457,7 +457,7 @@ def expand_labels(store: Store, chain: str | None = None, cj_min_inputs: int = C
         con.execute("CREATE OR REPLACE TEMP VIEW xlabels_all AS SELECT script, entity, address FROM xlabels "
                     "UNION ALL SELECT script, entity, address FROM sweep_labels")
         con.execute(sql_text("labels_cluster_propagate"), {"network": network})
-        conflicts = con.execute("SELECT count(DISTINCT cluster) FROM common_labels WHERE conflict").fetchall()[0][0]
+        conflicts = con.execute("SELECT count(*) FROM cluster_entities WHERE n_entities > 1").fetchall()[0][0]
         counts_t = run(con, "labels_added")
         secs["propagate"] = time.perf_counter() - t0
         step(3)

@@ -3,7 +3,7 @@
 -- params: $chain
 -- The labels file after `labels expand` on chain $chain: every earlier row that is imported or of
 -- another chain (in file order, extra columns of imported files kept), then the new sweep labels,
--- then the new common-input labels (not the conflicting clusters'), each set by entity, address and
+-- then the new common-input labels (conflicting clusters label nothing), each set by entity, address and
 -- script (one sort, here: the sets come unordered; their _ord is 0, the earlier rows' is unique). Written by DuckDB straight to
 -- the file, so no label set is held in Python whatever its size. Columns: the labels dataset's
 -- (chain, address, entity, label_type, script, heuristic, derived_from, then imported extras).
@@ -17,6 +17,6 @@ SELECT l.* EXCLUDE (_part, _ord) FROM (
     UNION ALL BY NAME
     SELECT $chain AS chain, address, entity, 'exchange' AS label_type, script, 'common_input' AS heuristic,
            derived_from, 2 AS _part, 0 AS _ord
-    FROM common_labels WHERE NOT conflict
+    FROM common_labels
 ) l
 ORDER BY _part, _ord, l.entity, l.address, l.script;
