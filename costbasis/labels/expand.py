@@ -273,9 +273,16 @@ def _hooks_base(store: Store, cs, ds: DerivedSet, st: dict | None) -> tuple[str 
     fp = clusters_fingerprint(store, cs.name)
     if fp == _clusters_digest(st):
         return fp, none
-    if st.get("hooks_since") == fp and ds.files(st, HOOKS):
-        return fp, np.fromfile(ds.files(st, HOOKS)[0], dtype=np.int64)
-    return None, none
+    kept = _kept_hooks(ds, st, fp)
+    return (fp, kept) if kept is not None else (None, none)
+
+
+def _kept_hooks(ds: DerivedSet, st: dict, fp: str) -> np.ndarray | None:
+    """The roots clustering state `st` kept as hooked on since the clusters file of fingerprint `fp`
+    was written; None when its list does not start there (or there is no file)."""
+    if fp == "none" or st.get("hooks_since") != fp or not ds.files(st, HOOKS):
+        return None
+    return np.fromfile(ds.files(st, HOOKS)[0], dtype=np.int64)
 
 
 def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, str]:
@@ -292,7 +299,8 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
     # kept the roots hooked on since that file, else the diff of the two files (the previous one pinned
     # by a hard link)
     old_fp, changes = clusters_fingerprint(store, name), clusters_changes_path(store, name)
-    hooked = old_fp != "none" and st.get("hooks_since") == old_fp and ds.files(st, HOOKS)
+    hooks = _kept_hooks(ds, st, old_fp)
+    hooked = hooks is not None
     prev = path.with_name(f".{name}.prev-{os.getpid()}")
     prev.unlink(missing_ok=True)
     try:
@@ -304,7 +312,7 @@ def _write_clusters(store: Store, con, cs, st: dict, name: str) -> tuple[Path, s
     roots_file = ds.path / f".tmp-roots-{st['gen']:08d}.parquet"
     parent = uf.open_parents(ds.path / st["parent"], n, write=True)
     # the roots of the changed components: where the hooked roots are now
-    moved = np.unique(uf.find(parent, np.fromfile(ds.files(st, HOOKS)[0], dtype=np.int64))) if hooked else None
+    moved = np.unique(uf.find(parent, hooks)) if hooked else None
     schema = pa.schema([("id", pa.int64()), ("root", pa.int64()), ("changed", pa.bool_())])
     with pq.ParquetWriter(roots_file, schema, compression="zstd") as w:
         for lo in range(0, n, uf.CHUNK):

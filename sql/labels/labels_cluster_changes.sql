@@ -9,8 +9,8 @@
 -- (costbasis/flows/stored/redo.py). Clusters are compared, not scripts: two aggregations over
 -- cluster numbers and a semi join back, instead of a join of both files' scripts (at 40 M txs the
 -- full join of 26 M scripts a side took ~30 s of an incremental `labels expand`). Unordered: read
--- by a semi join. The fallback: when the clustering state kept the roots hooked on since the
--- previous file, the list is read off the union-find instead (labels_cluster_changes_hooked.sql).
+-- by a semi join. This diff is the fallback: when the clustering state kept the roots hooked on
+-- since the previous file, the list is read off the union-find instead (labels_cluster_changes_hooked.sql).
 WITH o_c AS (
     SELECT cluster, min(script) AS rep, count(*) AS n, bit_xor(hash(script)) AS members
     FROM clusters_old GROUP BY cluster
