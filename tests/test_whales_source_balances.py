@@ -1,7 +1,10 @@
-"""sql/whales/whales_source_balances.sql against a brute force: each deposit's source-wallet balance
+"""sql/whales/whales_source_timeline.sql, its running sums (costbasis/flows/stored/running.py) and
+sql/whales/whales_source_balances.sql against a brute force: each deposit's source-wallet balance
 is the wallet's base plus every event of it strictly before the deposit (earlier blocks, and earlier
 txs of the deposit's own block), summed over the deposit's wallets; clustered wallets' events come
-from range_clustered, unclustered ones' from their key script's outputs and inputs."""
+from range_clustered, unclustered ones' from their key script's outputs and inputs. The sums are
+streamed in batches of every size from a few rows (a wallet's sum carried into the next batch, a
+batch starting on a new wallet) to all rows in one."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from costbasis.engine.db import named, sql_text
+from costbasis.flows.stored import running
 
 SHIFT = 1048576
 
@@ -51,8 +55,9 @@ def _brute(outs, ins, clustered, wallets, deps, base):
     return got
 
 
-def test_each_deposit_sees_its_wallets_events_strictly_before_it():
-    for seed in range(4):
+def test_each_deposit_sees_its_wallets_events_strictly_before_it(monkeypatch):
+    for seed, batch in enumerate((3, 17, 64, 1 << 20)):
+        monkeypatch.setattr(running, "BATCH", batch)
         rng = np.random.default_rng(seed)
         outs, ins, clustered, members, wallets, deps, base = _tables(rng)
         con = duckdb.connect()
@@ -75,6 +80,7 @@ def test_each_deposit_sees_its_wallets_events_strictly_before_it():
         con.register("dep_key_addr", pa.table({"key": pa.array(list(key.values()), pa.binary()),
                                                "address": [f"addr{k}" for k in key]}))
         con.register("member_base", pa.table({"kid": list(base), "balance": list(base.values())}))
+        running.source_since(con, sql_text("whales_source_timeline").rstrip().rstrip(";"), {"h_from": 10, "h_to": 15})
         q = sql_text("whales_source_balances").rstrip().rstrip(";")
         rows = con.execute(q, named(q, {"h_from": 10, "h_to": 15})).fetchall()
         want = _brute(outs, ins, clustered, wallets, deps, base)

@@ -4,8 +4,8 @@ Flow tables are built in committed steps of height ranges; with --engine spark e
 exchange-flow transactions (sql/flows/flows_exchange_txs.sql) and deposit sources' keys
 (sql/whales/whales_source_keys.sql) are computed by Spark over the store's files and handed to
 DuckDB as the temp tables the SQL files create (create()). The row queries DuckDB writes into the
-segment files (FLOW_QUERIES: deposit sources' balances, deposited coins, per-script balance
-changes) run on Spark too and DuckDB writes their rows (query()). Keys made by DuckDB's hash()
+segment files (FLOW_QUERIES: deposit sources' events and balances, deposited coins, per-script
+balance changes) run on Spark too and DuckDB writes their rows (query()). Keys made by DuckDB's hash()
 (Spark's differs) are carried, never recomputed by Spark: the members' keys and their stored base
 balances come from DuckDB (small inputs copied to Spark, _duckdb_inputs()), and the key column of
 the balance changes is added by DuckDB to Spark's (script, delta) rows as it writes them
@@ -24,7 +24,7 @@ from costbasis.engine.spark.statements import run_sql, transpile_tree
 
 _flows: contextvars.ContextVar = contextvars.ContextVar("costbasis_spark_flows", default=None)
 FLOW_FILES = ("flows_exchange_txs", "whales_source_keys", "whales_build_clusters", "whales_range_clustered")
-FLOW_QUERIES = ("whales_source_balances", "whales_deposit_coins", "whales_balance_delta")
+FLOW_QUERIES = ("whales_source_timeline", "whales_source_balances", "whales_deposit_coins", "whales_balance_delta")
 FLOW_VIEWS = ("blocks", "outputs", "inputs", "xlabels", "clusters_file")   # registered on Spark per build
 
 

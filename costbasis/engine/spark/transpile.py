@@ -36,6 +36,7 @@ PORTABLE = (
     "whales_source_keys",
     "whales_build_clusters",   # the clusters a flows build can need (its wallets' balances: flows/stored/wallets.py)
     "whales_range_clustered",  # a build step's rows of clustered scripts
+    "whales_source_timeline",  # SELECTs whose rows DuckDB sums (flows/stored/running.py) or
     "whales_source_balances",  # SELECTs whose rows DuckDB writes (hooks.query; a hash() key column
     "whales_deposit_coins",    # is added by DuckDB over Spark's rows)
     "whales_balance_delta",

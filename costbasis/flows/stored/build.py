@@ -12,6 +12,7 @@ from costbasis.bitcoin import address_sql
 from costbasis.engine.db import sql_text
 from costbasis.engine.spark import hooks as spark_hooks
 from costbasis.flows.balance_index import write_index
+from costbasis.flows.stored.running import source_since
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
                                           _next_gen, _seg_clusters, _seg_labels, _stamps)
 from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
@@ -83,8 +84,9 @@ def _coins_query(con, p: dict) -> str:
 def _source_keys(con, p: dict, base_indexes: list[Path], network: str,
                  wallets: ClusterBalances | None = None) -> ClusterBalances:
     """Temp tables dep_keys, dep_key_addr (the keys' display addresses), dep_members (unclustered
-    wallets' scripts), range_clustered (the range's events of clustered scripts) and member_base (the
-    wallets' balances before p["h_from"]) for the deposit candidates of temp table exchange_txs.
+    wallets' scripts), range_clustered (the range's events of clustered scripts), member_base (the
+    wallets' balances before p["h_from"]) and source_since (their changes since then before each
+    deposit, flows/stored/running.py) for the deposit candidates of temp table exchange_txs.
     `wallets` None: the clusters' balances are looked up for these deposits' clusters (returned)."""
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
@@ -95,6 +97,8 @@ def _source_keys(con, p: dict, base_indexes: list[Path], network: str,
         wallets = ClusterBalances(con, base_indexes, p["h_from"], only_deposits=True)
     wallets.range_events(con, p["h_from"], p["h_to"])
     register_member_base(con, base_indexes)
+    # the wallets' changes before each deposit (sql/whales_source_balances.sql reads them)
+    source_since(con, _query(con, "whales_source_timeline", p), p)
     return wallets
 
 
@@ -103,7 +107,8 @@ def _write_sources(con, p: dict, out: Path, stamp: str) -> None:
 
 
 def _drop_source_keys(con) -> None:
-    con.execute("DROP TABLE dep_keys; DROP TABLE dep_key_addr; DROP TABLE dep_members; DROP TABLE member_base")
+    con.execute("DROP TABLE dep_keys; DROP TABLE dep_key_addr; DROP TABLE dep_members; DROP TABLE member_base; "
+                "DROP TABLE source_since")
 
 
 def _grow(store: Store, con, chain: str, ds: DerivedSet, state: dict | None, want: dict,
