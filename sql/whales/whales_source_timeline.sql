@@ -2,8 +2,10 @@
 -- returns: rows (kid, pos, ord, delta)
 -- params: $h_from, $h_to
 -- The timeline of each deposit's source wallet over blocks [$h_from, $h_to] (temp table dep_keys from
--- sql/whales_source_keys.sql): its balance events summed per wallet and tx (ord 1: received + outputs,
--- spent - inputs) and a marker per deposit (ord 0, delta 0), at position height * 2^20 + tx_index.
+-- sql/whales_source_keys.sql): its balance events (ord 1: received + outputs, spent - inputs; one
+-- row each, not summed per tx: the running sum needs no grouping, and a hash aggregate of a big
+-- cluster's events cost more than sorting them) and a marker per deposit (ord 0, delta 0), at position
+-- height * 2^20 + tx_index.
 -- Unclustered wallets' events are their key script's own outputs and inputs in the range (temp table
 -- dep_members); a clustered wallet's are its cluster's rows of temp table range_clustered
 -- (sql/whales_range_clustered.sql), so only the new blocks are read. Ordered by (kid, pos, ord), the
@@ -28,4 +30,4 @@ WITH events AS (
 )
 SELECT kid, height::BIGINT * 1048576 + tx_index AS pos, 0 AS ord, 0::BIGINT AS delta FROM dep_keys
 UNION ALL
-SELECT kid, pos, 1 AS ord, sum(delta)::BIGINT AS delta FROM events GROUP BY kid, pos;
+SELECT kid, pos, 1 AS ord, delta::BIGINT AS delta FROM events;
