@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from costbasis.engine.db import named
 from costbasis.flows.balance_index import _record_batches
 
-BATCH = 1 << 20
+BATCH = 1 << 17   # rows a batch: its arrays and the sums' temporaries (~10 MB) are outside DuckDB's budget
 SINCE = pa.schema([("kid", pa.int64()), ("pos", pa.int64()), ("balance", pa.int64())])
 
 
