@@ -15,7 +15,7 @@ from costbasis.flows.balance_index import write_index
 from costbasis.flows.stored.running import source_since
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABELS, SOURCES, _chain_hash_at, _names,
                                           _next_gen, _seg_clusters, _seg_labels, _stamps)
-from costbasis.flows.stored.wallets import ClusterBalances, register_member_base
+from costbasis.flows.stored.wallets import ClusterBalances, PrefixSums, register_member_base
 from costbasis.flows.stored.write import _SELECT, _copy, _merge, _write_hours, _write_labels
 from costbasis.store import Store
 from costbasis.store import derived
@@ -82,19 +82,20 @@ def _coins_query(con, p: dict) -> str:
 
 
 def _source_keys(con, p: dict, base_indexes: list[Path], network: str,
-                 wallets: ClusterBalances | None = None) -> ClusterBalances:
+                 wallets: ClusterBalances | None = None, prefix: PrefixSums | None = None) -> ClusterBalances:
     """Temp tables dep_keys, dep_key_addr (the keys' display addresses), dep_members (unclustered
     wallets' scripts), range_clustered (the range's events of clustered scripts), member_base (the
     wallets' balances before p["h_from"]) and source_since (their changes since then before each
     deposit, flows/stored/running.py) for the deposit candidates of temp table exchange_txs.
-    `wallets` None: the clusters' balances are looked up for these deposits' clusters (returned)."""
+    `wallets` None: the clusters' balances are looked up for these deposits' clusters (returned; with
+    `prefix`, a redo's sums carried from its earlier segments, wallets.PrefixSums)."""
     if not spark_hooks.create(con, "whales_source_keys", p):
         con.execute(sql_text("whales_source_keys"), p)
     address_sql.register(con)
     con.execute(sql_text("whales_key_addresses"), {"network": network})
     con.execute(sql_text("whales_source_members"))
     if wallets is None:
-        wallets = ClusterBalances(con, base_indexes, p["h_from"], only_deposits=True)
+        wallets = ClusterBalances(con, base_indexes, p["h_from"], only_deposits=True, prefix=prefix)
     wallets.range_events(con, p["h_from"], p["h_to"])
     register_member_base(con, base_indexes)
     # the wallets' changes before each deposit (sql/whales_source_balances.sql reads them)

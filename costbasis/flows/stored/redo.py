@@ -13,7 +13,7 @@ from costbasis.engine.db import named, narrowed, script, sql_text
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABEL_REDO_MAX, LABELS, META_KEY, SOURCES, TABLES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
-from costbasis.flows.stored.wallets import ClusterBalances
+from costbasis.flows.stored.wallets import ClusterBalances, PrefixSums
 from costbasis.flows.stored.write import _SELECT, _copy, _write_hours, _write_labels
 from costbasis.store.derived import DerivedSet
 
@@ -100,6 +100,8 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
     seg_labels = list(_seg_labels(state))
     rewritten = redone = 0
     cand = "SELECT DISTINCT height, tx_index FROM {} WHERE direction = 'in' AND NOT from_exchange"
+    # the deposit clusters' stored balances, carried from segment to segment (the indexes are kept)
+    prefix = PrefixSums([ds.path / f for f in files[INDEX]])
     for i, (lo, hi) in enumerate(state["segments"]):
         p = {"h_from": lo, "h_to": hi}
         old = {t: str(ds.path / files[t][i]) for t in TABLES}
@@ -129,7 +131,7 @@ def _redo_segments(con, ds: DerivedSet, state: dict, want: dict, files: dict, st
                     f"SEMI JOIN (SELECT * FROM cand_add UNION ALL SELECT * FROM cand_wallet) r USING (height, tx_index)",
                     {"xt": old["exchange_txs"]})
         con.execute("CREATE OR REPLACE TEMP TABLE dep_gone AS SELECT * FROM cand_gone UNION ALL SELECT * FROM cand_wallet")
-        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network)
+        _source_keys(con, p, [ds.path / f for f in files[INDEX][:i]], network, prefix=prefix)
         out = _names(ds, gen, i)
         lab = want["labels"] if touched else seg_labels[i]
         srcs = {"exchange_txs": "xt_new", SOURCES: "(" + _query(con, "whales_source_balances", p) + ")",
