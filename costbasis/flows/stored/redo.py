@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from costbasis.engine.db import named, narrowed, script, sql_text
+from costbasis.engine.db import narrowed, script, sql_text
 from costbasis.flows.stored.build import _coins_query, _drop_source_keys, _query, _source_keys, _write_sources
 from costbasis.flows.stored.state import (FILES, HOURS, INDEX, LABEL_REDO_MAX, LABELS, META_KEY, SOURCES, TABLES,
                                           _file_stamp, _names, _next_gen, _seg_clusters, _seg_labels)
@@ -53,7 +53,7 @@ def _replace_rows(con, table: str, old_file, gone: str, new_rows: str, p: dict, 
     rows = (f"(SELECT * FROM read_parquet($f_old) ANTI JOIN {gone} USING (height, tx_index) "
             f"UNION ALL SELECT * FROM {new_rows})")
     query = _SELECT[table].format(src=rows)
-    _copy(con, query, named(query, dict(p, f_old=str(old_file))), out, stamp)
+    _copy(con, query, dict(p, f_old=str(old_file)), out, stamp)
 
 
 def _changed_scripts(con, ds: DerivedSet, state: dict) -> bool:

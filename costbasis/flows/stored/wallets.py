@@ -60,7 +60,7 @@ class PrefixSums:
                                    "SEMI JOIN __prefix_todo t ON t.cluster = c.cluster")
             con.unregister("__prefix_todo")
             sums[np.searchsorted(ids, got)] += add
-            upto[np.isin(ids, todo)] = n
+            upto[np.searchsorted(ids, todo)] = n   # todo: sorted, all in ids
         self.ids, self.upto, self.sums = ids, upto, sums
         return need, sums[np.searchsorted(ids, need)]
 

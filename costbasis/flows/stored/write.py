@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from costbasis.engine.db import files_view, sql_text
+from costbasis.engine.db import files_view, named, sql_text
 from costbasis.flows.balance_index import register_rows, write_index
 from costbasis.flows.stored.state import HOURS, INDEX, LABELS, ROW_GROUP, SCHEMAS, TABLES
 from costbasis.store.atomic import _atomic_write
@@ -41,11 +41,12 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path, stamp: str) -> None:
-    """COPY (query) to `path` atomically (temp name beside it, renamed), stamped, fixed writer settings."""
+    """COPY (query) to `path` atomically (temp name beside it, renamed), stamped, fixed writer settings;
+    of `params`, the ones `query` names (a range's parameters go to every query of its build)."""
     def write(tmp: str) -> None:
         con.execute("SET preserve_insertion_order = true")   # the ORDER BY is what makes files reproducible
         con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, USE_TMP_FILE false, "
-                    "KV_METADATA {'costbasis.flows': $stamp})", dict(params, path=tmp, stamp=stamp))
+                    "KV_METADATA {'costbasis.flows': $stamp})", dict(named(query, params), path=tmp, stamp=stamp))
     _atomic_write(path, ".parquet", write)
 
 
